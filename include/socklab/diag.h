@@ -1,0 +1,64 @@
+/* socklab/diag.h: the kernel's socket table (NETLINK_SOCK_DIAG, as ss uses,
+ * with /proc/net/{tcp,tcp6,udp,udp6} as the fallback), and what it says
+ * about a port that bind() refused. */
+#ifndef SOCKLAB_DIAG_H
+#define SOCKLAB_DIAG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "socklab/addr.h"
+
+/* TCP states, numbered as the kernel numbers them (include/net/tcp_states.h). */
+enum {
+    SL_TCP_ESTABLISHED = 1, SL_TCP_SYN_SENT, SL_TCP_SYN_RECV, SL_TCP_FIN_WAIT1,
+    SL_TCP_FIN_WAIT2, SL_TCP_TIME_WAIT, SL_TCP_CLOSE, SL_TCP_CLOSE_WAIT,
+    SL_TCP_LAST_ACK, SL_TCP_LISTEN, SL_TCP_CLOSING, SL_TCP_NEW_SYN_RECV,
+    SL_TCP_STATE_MAX
+};
+
+/* Kernel timer kinds (idiag_timer; "tr" in /proc/net/tcp). */
+enum { SL_TIMER_NONE = 0, SL_TIMER_RETRANS = 1, SL_TIMER_KEEPALIVE = 2,
+       SL_TIMER_TIMEWAIT = 3, SL_TIMER_PROBE = 4 };
+
+typedef enum sl_diag_source { SL_DIAG_NETLINK = 1, SL_DIAG_PROC = 2 } sl_diag_source;
+
+/* One row of the socket table. */
+typedef struct sl_sockinfo {
+    int proto;              /* IPPROTO_TCP or IPPROTO_UDP */
+    int family;             /* AF_INET or AF_INET6 */
+    int state;              /* SL_TCP_* (UDP: SL_TCP_CLOSE unbound/ESTABLISHED connected) */
+    sl_addr local;
+    sl_addr remote;
+    uint32_t rqueue;        /* bytes queued to read (LISTEN: accept queue) */
+    uint32_t wqueue;        /* bytes queued to send (LISTEN: backlog) */
+    int timer;              /* SL_TIMER_* */
+    uint32_t expires_ms;    /* time left on that timer */
+    uint32_t retrans;
+    uid_t uid;
+    uint64_t inode;         /* 0 for TIME_WAIT (no socket object is left) */
+} sl_sockinfo;
+
+/* Called for each socket; a non-zero return stops the scan and is returned. */
+typedef int (*sl_sock_visit)(const sl_sockinfo *info, void *arg);
+
+/* Visit every socket of proto (IPPROTO_TCP or IPPROTO_UDP) and family
+ * (AF_UNSPEC for both). Tries netlink, then /proc; *source (may be NULL)
+ * says which answered. Returns 0, the visitor's non-zero value, or -1. */
+int sl_socktable_scan(int proto, int family, sl_sock_visit visit, void *arg,
+                      sl_diag_source *source, sl_err *err);
+
+/* "ESTABLISHED", "TIME_WAIT" ... ("UNKNOWN" out of range). */
+const char *sl_tcp_state_name(int state);
+
+/* Parse a state name (case-insensitive, '-' or '_'); -1 when unknown. */
+int sl_tcp_state_parse(const char *name);
+
+/* Explain, in one or more sentences, why binding proto/port failed with
+ * EADDRINUSE: which sockets hold the port (a listener, TIME_WAIT with its
+ * time left, another closing state), and whether SO_REUSEADDR would help
+ * given that the failed bind used it (reuseaddr) or not. Writes "" when the
+ * table cannot be read or shows nothing. */
+void sl_port_explain(int proto, uint16_t port, bool reuseaddr, char *buf, size_t len);
+
+#endif

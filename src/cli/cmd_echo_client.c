@@ -1,0 +1,200 @@
+/* cli/cmd_echo_client.c: `socklab echo-client`: the book's echo client.
+ * Sends each line, reads back exactly as many bytes as it sent (TCP keeps
+ * no message boundaries, so one read is not enough), prints it. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+typedef struct client_opts {
+    sl_endpoint ep;
+    int family;
+    int timeout_ms;
+    bool raw;        /* bytes in, bytes out: no prompt, no prefix, no Q */
+    bool quiet;
+} client_opts;
+
+static noreturn void help(void)
+{
+    cli_help(
+        "usage: socklab echo-client [OPTIONS] HOST PORT\n"
+        "       socklab echo-client [OPTIONS] HOST:PORT | [IPv6]:PORT | unix:PATH\n\n"
+        "Read lines from standard input, send each to an echo server, read the\n"
+        "whole echo back and print 'Message from server: ...'. A line 'Q' or 'q',\n"
+        "or the end of input, closes the connection cleanly.\n\n"
+        "Options:\n"
+        "  -r, --raw            copy standard input through the server to standard\n"
+        "                       output unchanged (binary-safe; no prompt, no Q)\n"
+        "  -t, --timeout S      give up connecting after S seconds (default 10)\n"
+        "  -4, -6               IPv4 or IPv6 only\n"
+        "  -q, --quiet          no prompt and no connection messages\n"
+        "  -h, --help           this help\n");
+}
+
+static const struct option long_opts[] = {
+    { "raw", no_argument, NULL, 'r' },
+    { "timeout", required_argument, NULL, 't' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* Parse argv into o; any mistake exits 2. */
+static void parse(int argc, char **argv, client_opts *o)
+{
+    int ch;
+    memset(o, 0, sizeof(*o));
+    o->timeout_ms = 10000;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":rt:46qh", long_opts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': o->raw = true; break;
+        case 't': o->timeout_ms = cli_seconds_ms("--timeout", optarg, 0.001, 3600); break;
+        case '4': o->family = AF_INET; break;
+        case '6': o->family = AF_INET6; break;
+        case 'q': o->quiet = true; break;
+        case 'h': help();
+        case ':': cli_usage_error("option %s needs a value", argv[optind - 1]);
+        default: cli_usage_error("unknown option '%.40s'", argv[optind - 1]);
+        }
+    }
+    if (optind == argc)
+        cli_usage_error("missing HOST and PORT");
+    cli_endpoint("address", argv[optind], &o->ep);
+    if (optind + 2 == argc) {
+        if (o->ep.unix || o->ep.port[0] != '\0')
+            cli_usage_error("the port is given twice");
+        cli_port("PORT", argv[optind + 1]);
+        sl_endpoint_default(&o->ep, NULL, argv[optind + 1]);
+    } else if (optind + 1 != argc) {
+        cli_usage_error("unexpected argument '%.40s'", argv[optind + 2]);
+    }
+    if (!o->ep.unix && o->ep.port[0] == '\0')
+        cli_usage_error("missing PORT");
+    if (!o->ep.unix && o->ep.host[0] == '\0')
+        cli_usage_error("missing HOST");
+}
+
+/* Read exactly len echoed bytes into buf. */
+static int read_echo(int fd, char *buf, size_t len, sl_err *err)
+{
+    ssize_t got = sl_read_full(fd, buf, len, err);
+    if (got < 0)
+        return -1;
+    if ((size_t)got < len) {
+        errno = ECONNRESET;
+        sl_err_clear(err);
+        snprintf(err->msg, sizeof(err->msg),
+                 "the server closed the connection after %zd of the %zu bytes of the echo",
+                 got, len);
+        err->kind = SL_EPEER;
+        return -1;
+    }
+    return 0;
+}
+
+/* Close cleanly: FIN, then wait (bounded) for the server's FIN, so neither
+ * side resets the connection. The client closed first, so its side, not the
+ * server's, goes through TIME_WAIT. */
+static void close_client(int fd)
+{
+    char junk[4096];
+    long long deadline = sl_now_ms() + 2000;
+    shutdown(fd, SHUT_WR);
+    while (sl_now_ms() < deadline &&
+           sl_wait_fd(fd, POLLIN, (int)(deadline - sl_now_ms()), NULL) == 1 &&
+           sl_read_some(fd, junk, sizeof(junk), NULL) > 0)
+        ;
+    sl_close(fd);
+}
+
+/* True when the server has closed or reset while we wait for input. */
+static bool server_gone(int fd)
+{
+    char c;
+    if (sl_wait_fd(fd, POLLIN, 0, NULL) != 1)
+        return false;
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+/* The book's loop: prompt, line, echo. Returns the exit status. */
+static int line_loop(int fd, const client_opts *o)
+{
+    bool prompt = !o->quiet && isatty(STDIN_FILENO);
+    char *line = NULL, *echo = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    sl_err err;
+    int rc = CLI_OK;
+
+    for (;;) {
+        if (prompt) {
+            fputs("Input message(Q to quit): ", stdout);
+            fflush(stdout);
+        }
+        if ((len = getline(&line, &cap, stdin)) <= 0)
+            break;
+        if (strcmp(line, "q\n") == 0 || strcmp(line, "Q\n") == 0 ||
+            strcmp(line, "q") == 0 || strcmp(line, "Q") == 0)
+            break;
+        if (server_gone(fd)) {
+            cli_error("the server closed the connection");
+            rc = CLI_FAIL;
+            break;
+        }
+        echo = realloc(echo, (size_t)len + 1);
+        if (echo == NULL || sl_write_all(fd, line, (size_t)len, &err) < 0 ||
+            read_echo(fd, echo, (size_t)len, &err) < 0) {
+            rc = echo == NULL ? (cli_error("out of memory"), CLI_FAIL) : cli_fail(&err);
+            break;
+        }
+        printf("Message from server: %.*s%s", (int)len, echo,
+               echo[len - 1] == '\n' ? "" : "\n");
+        fflush(stdout);
+    }
+    free(line);
+    free(echo);
+    return rc;
+}
+
+/* Raw mode: each chunk of input goes out and its whole echo comes back. */
+static int raw_loop(int fd)
+{
+    static char in[65536], out[65536];
+    sl_err err;
+    for (;;) {
+        ssize_t n = sl_read_some(STDIN_FILENO, in, sizeof(in), &err);
+        if (n == 0)
+            return CLI_OK;
+        if (n < 0 || sl_write_all(fd, in, (size_t)n, &err) < 0 ||
+            read_echo(fd, out, (size_t)n, &err) < 0 ||
+            sl_write_all(STDOUT_FILENO, out, (size_t)n, &err) < 0)
+            return cli_fail(&err);
+    }
+}
+
+int cmd_echo_client(int argc, char **argv)
+{
+    client_opts o;
+    sl_addr peer;
+    sl_err err;
+    char where[SL_ADDRSTRLEN];
+    int fd, rc;
+
+    parse(argc, argv, &o);
+    cli_signals_server(NULL);
+    fd = sl_connect(&o.ep, o.family, SOCK_STREAM, o.timeout_ms, &peer, &err);
+    if (fd < 0)
+        return cli_fail(&err);
+    if (!o.quiet && !o.raw)
+        fprintf(stderr, "connected to %s\n", sl_addr_format(&peer, where, sizeof(where)));
+    rc = o.raw ? raw_loop(fd) : line_loop(fd, &o);
+    close_client(fd);
+    return rc;
+}
