@@ -1,14 +1,15 @@
-/* engine/conn_blocking.c: the blocking connection driver, one connection
- * per thread of control (iterative, fork and threads models). Reads block
- * on the socket; a signal that stops the server interrupts them (the
- * command line installs its handlers without SA_RESTART), and the idle
- * timeout is SO_RCVTIMEO/SO_SNDTIMEO. */
+/* engine/conn_blocking.c: the one-connection driver: one connection per
+ * thread of control (the iterative, fork and threads models). It waits in
+ * poll() on the client and on the server's stop pipe together, so a stop
+ * is never lost between two calls (a flag checked before a blocking read
+ * would race with the signal), and the idle timeout is the poll timeout.
+ * The socket is nonblocking; a would-block send waits the same way. */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "engine/conn_driver.h"
@@ -16,23 +17,45 @@
 #include "socklab/sock.h"
 #include "net/err_internal.h"
 
-/* Set both socket timeouts to ms (0: none). */
-static void set_timeouts(int fd, int ms)
+enum { WAIT_READY = 1, WAIT_TIMEOUT = 0, WAIT_STOP = -2, WAIT_ERROR = -1 };
+
+/* Wait until the client is ready for events, the idle timeout passes or
+ * the server stops. */
+static int wait_io(const sl_conn *c, short events, sl_err *err)
 {
-    struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct pollfd p[2] = {
+        { .fd = c->fd, .events = events, .revents = 0 },
+        { .fd = c->srv->stop_pipe[0], .events = POLLIN, .revents = 0 },
+    };
+    int idle = c->srv->cfg.idle_timeout_ms > 0 ? c->srv->cfg.idle_timeout_ms : -1;
+    for (;;) {
+        int rc = poll(p, 2, idle);
+        if (rc < 0 && errno == EINTR)
+            continue;      /* a stop also writes the pipe: poll again sees it */
+        if (rc < 0)
+            return sl__err_sys(err, "poll");
+        if (rc == 0)
+            return WAIT_TIMEOUT;
+        if (p[0].revents != 0)
+            return WAIT_READY;
+        return WAIT_STOP;
+    }
 }
 
-/* Error for a transfer that failed with errno: idle timeout, stop, or the
- * system's reason. */
-static int io_error(const sl_conn *c, const char *what, sl_err *err)
+/* Turn a wait result that is not READY into an error record. */
+static int wait_error(const sl_conn *c, int rc, const char *what, sl_err *err)
 {
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
+    if (rc == WAIT_TIMEOUT)
         return sl__err(err, SL_ETIMEDOUT, ETIMEDOUT, "%s: idle for %d ms", what,
                        c->srv->cfg.idle_timeout_ms);
-    if (errno == EINTR)
-        return sl__err(err, SL_ESYS, EINTR, "%s: server stopping", what);
+    if (rc == WAIT_STOP)
+        return sl__err(err, SL_ESYS, ECANCELED, "%s: server stopping", what);
+    return -1;
+}
+
+/* Error record for a failed transfer. */
+static int io_error(const char *what, sl_err *err)
+{
     if (errno == ECONNRESET || errno == EPIPE)
         return sl__err(err, SL_EPEER, errno, "%s: connection reset by peer", what);
     return sl__err_sys(err, "%s", what);
@@ -43,10 +66,16 @@ int sl__conn_send_blocking(sl_conn *c, const void *data, size_t len, sl_err *err
     const char *p = data;
     while (len > 0) {
         ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR && !sl__server_stopping(c->srv))
+        if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == EAGAIN) {
+            int rc = wait_io(c, POLLOUT, err);
+            if (rc != WAIT_READY)
+                return wait_error(c, rc, "send", err);
+            continue;
+        }
         if (n < 0)
-            return io_error(c, "send", err);
+            return io_error("send", err);
         p += n;
         len -= (size_t)n;
         c->bytes_out += (uint64_t)n;
@@ -59,10 +88,16 @@ int sl__conn_flush_file_blocking(sl_conn *c, sl_err *err)
     while (c->file_left > 0) {
         size_t chunk = c->file_left > (1u << 30) ? (1u << 30) : (size_t)c->file_left;
         ssize_t n = sendfile(c->fd, c->file_fd, &c->file_off, chunk);
-        if (n < 0 && errno == EINTR && !sl__server_stopping(c->srv))
+        if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == EAGAIN) {
+            int rc = wait_io(c, POLLOUT, err);
+            if (rc != WAIT_READY)
+                return wait_error(c, rc, "sendfile", err);
+            continue;
+        }
         if (n < 0)
-            return io_error(c, "sendfile", err);
+            return io_error("sendfile", err);
         if (n == 0)
             return sl__err(err, SL_ESYS, EIO, "sendfile: the file ended %llu bytes early",
                            (unsigned long long)c->file_left);
@@ -102,31 +137,38 @@ static int peer_done(sl_conn *c, sl_err *err)
     return 0;
 }
 
+/* One read and what follows from it. Returns 1 to go on, 0 when the server
+ * stops, -1 on error. */
+static int read_once(sl_conn *c, uint8_t *buf, size_t cap, sl_err *err)
+{
+    ssize_t n = recv(c->fd, buf, cap, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        int rc = wait_io(c, POLLIN, err);
+        if (rc == WAIT_STOP)
+            return 0;
+        return rc == WAIT_READY ? 1 : wait_error(c, rc, "recv", err);
+    }
+    if (n < 0)
+        return io_error("recv", err);
+    if (n == 0)
+        return peer_done(c, err) < 0 ? -1 : 1;
+    c->bytes_in += (uint64_t)n;
+    return feed(c, buf, (size_t)n, err) < 0 ? -1 : 1;
+}
+
 /* Read and serve until the service and the peer are both done. */
 static int serve_loop(sl_conn *c, sl_err *err)
 {
     uint8_t buf[SL_IO_CHUNK];
     while (!c->finishing && !(c->want_shut && c->in_eof)) {
-        ssize_t n;
+        int rc;
         if (c->want_shut && !c->shut_done) {
             shutdown(c->fd, SHUT_WR);
             c->shut_done = true;
         }
-        n = recv(c->fd, buf, sizeof(buf), 0);
-        if (n < 0 && errno == EINTR && !sl__server_stopping(c->srv))
-            continue;
-        if (n < 0 && errno == EINTR)
-            return 0;     /* stopping: end gracefully below */
-        if (n < 0)
-            return io_error(c, "recv", err);
-        if (n == 0) {
-            if (peer_done(c, err) < 0)
-                return -1;
-            continue;
-        }
-        c->bytes_in += (uint64_t)n;
-        if (feed(c, buf, (size_t)n, err) < 0)
-            return -1;
+        rc = read_once(c, buf, sizeof(buf), err);
+        if (rc <= 0)
+            return rc;
     }
     return 0;
 }
@@ -143,13 +185,12 @@ static void close_gracefully(sl_conn *c)
     while (!c->in_eof) {
         long long left = deadline - sl_now_ms();
         ssize_t n;
-        if (left <= 0)
+        if (left <= 0 || sl_wait_fd(c->fd, POLLIN, (int)left, NULL) != 1)
             break;
-        set_timeouts(c->fd, (int)left);
         n = recv(c->fd, buf, sizeof(buf), 0);
         if (n == 0)
             c->in_eof = true;
-        else if (n < 0 && errno != EINTR)
+        else if (n < 0 && errno != EINTR && errno != EAGAIN)
             break;
     }
 }
@@ -162,7 +203,8 @@ void sl__conn_serve_blocking(sl_server *srv, int fd, const sl_addr *peer)
     int rc;
 
     sl_err_clear(&err);
-    if (sl__conn_init(&c, srv, fd, peer, true, &err) < 0) {
+    if (sl_set_nonblock(fd, true, &err) < 0 ||
+        sl__conn_init(&c, srv, fd, peer, true, &err) < 0) {
         sl__server_say(srv, SL_EV_WARN, NULL, "%s", err.msg);
         sl_close(fd);
         return;
@@ -172,8 +214,6 @@ void sl__conn_serve_blocking(sl_server *srv, int fd, const sl_addr *peer)
     ev.conn_id = c.id;
     ev.peer = &c.peer;
     sl__server_emit(srv, &ev);
-    if (srv->cfg.idle_timeout_ms > 0)
-        set_timeouts(fd, srv->cfg.idle_timeout_ms);
     rc = serve_loop(&c, &err);
     if (rc == 0 || err.kind != SL_EPEER)
         close_gracefully(&c);

@@ -39,7 +39,7 @@ static int run_iterative(sl_server *srv, sl_err *err)
             return -1;
         if (lfd == 0)
             break;
-        cfd = sl__server_accept(srv, lfd, &peer, false);
+        cfd = sl__server_accept(srv, lfd, &peer, true);
         if (cfd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EMFILE &&
                 errno != ENFILE)

@@ -96,6 +96,10 @@ static int parse_port_part(const char *part, sl_endpoint *ep, const char *text,
                        shown(text, show, sizeof(show)));
     if (all_digits(part) && sl_port_parse(part, &port, err) < 0)
         return -1;
+    if (!all_digits(part) && !isalpha((unsigned char)part[0]))
+        return sl__err(err, SL_EINPUT, EINVAL,
+                       "port in '%s': not a number from 0 to 65535 or a service name",
+                       shown(text, show, sizeof(show)));
     if (check_text(part, "service", text, err) < 0)
         return -1;
     return copy_part(ep->port, sizeof(ep->port), part, strlen(part), "service",
