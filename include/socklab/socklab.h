@@ -13,6 +13,7 @@
 #include "socklab/addr.h"
 #include "socklab/sock.h"
 #include "socklab/io.h"
+#include "socklab/loop.h"
 #include "socklab/diag.h"
 #include "socklab/service.h"
 #include "socklab/server.h"

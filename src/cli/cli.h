@@ -60,5 +60,15 @@ void cli_signals_server(sl_server *srv);
 /* The command functions, one file each. */
 int cmd_echo_server(int argc, char **argv);
 int cmd_echo_client(int argc, char **argv);
+int cmd_file_server(int argc, char **argv);
+int cmd_file_client(int argc, char **argv);
+int cmd_lookup(int argc, char **argv);
+int cmd_sockopt(int argc, char **argv);
+int cmd_inet(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
 
 #endif

@@ -78,6 +78,14 @@ int sl__conn_init(sl_conn *c, sl_server *srv, int fd, const sl_addr *peer,
                   bool blocking, sl_err *err);
 void sl__conn_release(sl_conn *c, const sl_err *why);
 
+/* Datagram sockets among the listeners (engine/dgram.c). Event models call
+ * sl__dgram_serve_ready when such a socket is readable: it serves a bounded
+ * batch of what is queued and returns (0, or -1 on a socket error). Blocking
+ * models run sl__dgram_serve_loop in a thread of its own: it serves until
+ * the server stops. */
+int sl__dgram_serve_ready(sl_server *srv, int fd, sl_err *err);
+void sl__dgram_serve_loop(sl_server *srv, int fd);
+
 extern const sl_model sl__model_iterative;
 
 #endif
