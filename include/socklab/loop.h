@@ -16,6 +16,9 @@ enum {
     SL_EV_READ = 1u << 0,   /* readable (or a listener has a client) */
     SL_EV_WRITE = 1u << 1,  /* writable */
     SL_EV_ERROR = 1u << 2,  /* reported only: error or hang-up on fd */
+    SL_EV_EXCLUSIVE = 1u << 3, /* add/mod only: when several loops watch one
+                              * fd (a shared listener), wake one of them
+                              * (EPOLLEXCLUSIVE); a hint other backends ignore */
 };
 
 typedef struct sl_loop_event {
@@ -31,10 +34,12 @@ sl_loop *sl_loop_new(const char *backend, int maxfds, sl_err *err);
 /* Watch fd for events (SL_EV_READ | SL_EV_WRITE) with data returned on wake. */
 int sl_loop_add(sl_loop *loop, int fd, unsigned events, void *data, sl_err *err);
 
-/* Change what fd is watched for (0 keeps it registered but silent). */
+/* Change what fd is watched for. 0 keeps it registered but silent: not
+ * even errors or hang-ups are reported until a later mod asks again. */
 int sl_loop_mod(sl_loop *loop, int fd, unsigned events, void *data, sl_err *err);
 
-/* Stop watching fd (call before closing it). */
+/* Stop watching fd (call before closing it). Returns 0, also when fd was
+ * not watched, or -1 (errno set) when the backend refused. */
 int sl_loop_del(sl_loop *loop, int fd);
 
 /* Wait up to timeout_ms (< 0: forever) and fill at most max events.
