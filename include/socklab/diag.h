@@ -48,6 +48,14 @@ typedef int (*sl_sock_visit)(const sl_sockinfo *info, void *arg);
 int sl_socktable_scan(int proto, int family, sl_sock_visit visit, void *arg,
                       sl_diag_source *source, sl_err *err);
 
+/* The same from one source only: SL_DIAG_NETLINK (no fallback) or
+ * SL_DIAG_PROC (/proc/net/{tcp,udp}{,6}). */
+int sl_socktable_scan_from(sl_diag_source from, int proto, int family,
+                           sl_sock_visit visit, void *arg, sl_err *err);
+
+/* "netlink" or "/proc". */
+const char *sl_diag_source_name(sl_diag_source source);
+
 /* "ESTABLISHED", "TIME_WAIT" ... ("UNKNOWN" out of range). */
 const char *sl_tcp_state_name(int state);
 
@@ -60,5 +68,25 @@ int sl_tcp_state_parse(const char *name);
  * given that the failed bind used it (reuseaddr) or not. Writes "" when the
  * table cannot be read or shows nothing. */
 void sl_port_explain(int proto, uint16_t port, bool reuseaddr, char *buf, size_t len);
+
+/* The process that holds a socket open, from /proc/PID/fd (socket:[INODE]).
+ * pid 0 when no visible process holds it (TIME_WAIT, orphans, sockets of
+ * other users without privileges). */
+typedef struct sl_sockowner {
+    uint64_t inode;         /* in: the socket's inode */
+    pid_t pid;              /* out */
+    int fd;                 /* out: the descriptor number in that process */
+    char comm[32];          /* out: /proc/PID/comm */
+} sl_sockowner;
+
+/* Fill pid, fd and comm of each of the n owners from one pass over
+ * /proc/PID/fd of every process. The array is sorted by inode on return. Processes that
+ * vanish or cannot be read are skipped. Returns how many were found, or -1
+ * when /proc cannot be read at all. */
+int sl_sock_owners(sl_sockowner *owners, size_t n, sl_err *err);
+
+/* The state letter of a process from /proc/PID/stat ('R', 'S', 'Z' ...).
+ * Returns 0 and fills *state, or -1 (ENOENT when the process is gone). */
+int sl_proc_state(pid_t pid, char *state, sl_err *err);
 
 #endif

@@ -209,28 +209,50 @@ static int scan_proc(int proto, int family, sl_sock_visit visit, void *arg, sl_e
     return rc;
 }
 
-int sl_socktable_scan(int proto, int family, sl_sock_visit visit, void *arg,
-                      sl_diag_source *source, sl_err *err)
+const char *sl_diag_source_name(sl_diag_source source)
+{
+    return source == SL_DIAG_PROC ? "/proc" : "netlink";
+}
+
+int sl_socktable_scan_from(sl_diag_source from, int proto, int family,
+                           sl_sock_visit visit, void *arg, sl_err *err)
 {
     static const int families[] = { AF_INET, AF_INET6 };
-    bool use_proc = false;
     int rc = 0;
 
     for (size_t i = 0; i < 2 && rc == 0; i++) {
         if (family != AF_UNSPEC && family != families[i])
             continue;
-        if (!use_proc) {
-            rc = scan_netlink(proto, families[i], visit, arg, NULL);
-            /* Refused, or no IPv6: the netlink answer is -1 with errno set. */
-            if (rc == -1 && i == 0)
-                use_proc = true;
-            else if (rc == -1)
-                rc = 0;
-        }
-        if (use_proc)
+        if (from == SL_DIAG_PROC) {
             rc = scan_proc(proto, families[i], visit, arg, err);
+            continue;
+        }
+        rc = scan_netlink(proto, families[i], visit, arg, err);
+        /* A kernel without IPv6 answers the AF_INET6 dump with an error. */
+        if (rc == -1 && families[i] == AF_INET6 && errno != EPERM && errno != EACCES)
+            rc = 0;
+    }
+    return rc;
+}
+
+int sl_socktable_scan(int proto, int family, sl_sock_visit visit, void *arg,
+                      sl_diag_source *source, sl_err *err)
+{
+    int first = family == AF_INET6 ? AF_INET6 : AF_INET;
+    int rc;
+
+    /* Probe netlink on the first family alone: a refusal there (seccomp,
+     * a container without NETLINK_SOCK_DIAG) means /proc for everything,
+     * and nothing has been visited twice. */
+    rc = sl_socktable_scan_from(SL_DIAG_NETLINK, proto, first, visit, arg, NULL);
+    if (rc == -1) {
+        if (source != NULL)
+            *source = SL_DIAG_PROC;
+        return sl_socktable_scan_from(SL_DIAG_PROC, proto, family, visit, arg, err);
     }
     if (source != NULL)
-        *source = use_proc ? SL_DIAG_PROC : SL_DIAG_NETLINK;
+        *source = SL_DIAG_NETLINK;
+    if (rc == 0 && family == AF_UNSPEC)
+        rc = sl_socktable_scan_from(SL_DIAG_NETLINK, proto, AF_INET6, visit, arg, err);
     return rc;
 }
