@@ -44,11 +44,10 @@ bench: build
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
+# Removes exactly what install put: the files of install_manifest.txt and the
+# directories install created (cmake/uninstall.cmake). Give the same DESTDIR.
 uninstall:
-	@if [ -f $(BUILD)/install_manifest.txt ]; then \
-	  while read -r f; do rm -f "$(DESTDIR)$$f"; done < $(BUILD)/install_manifest.txt; \
-	  echo "removed the files listed in $(BUILD)/install_manifest.txt"; \
-	else echo "make uninstall: nothing installed from $(BUILD)"; fi
+	DESTDIR=$(DESTDIR) cmake -DBUILD=$(BUILD) -P cmake/uninstall.cmake
 
 clean:
 	rm -rf build build-asan build-tsan

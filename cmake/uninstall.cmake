@@ -1,8 +1,9 @@
 # cmake/uninstall.cmake: remove exactly what `make install` put: the files
-# listed in BUILD/install_manifest.txt (their paths already include DESTDIR),
-# then the directories that install created (BUILD/install_dirs.txt), when
-# they are empty. Directories that existed before are never removed.
-# Usage: cmake -DBUILD=build -P cmake/uninstall.cmake
+# listed in BUILD/install_manifest.txt, then the directories that install
+# created (BUILD/install_dirs.txt), when they are empty. Directories that
+# existed before are never removed. Both lists are written without DESTDIR:
+# give the same DESTDIR (environment) as to make install.
+# Usage: DESTDIR=... cmake -DBUILD=build -P cmake/uninstall.cmake
 if(NOT BUILD)
   set(BUILD build)
 endif()
@@ -13,7 +14,9 @@ if(NOT EXISTS "${manifest}")
 endif()
 file(STRINGS "${manifest}" files)
 set(removed 0)
+set(destdir "$ENV{DESTDIR}")
 foreach(f IN LISTS files)
+  set(f "${destdir}${f}")
   if(EXISTS "${f}" OR IS_SYMLINK "${f}")
     file(REMOVE "${f}")
     math(EXPR removed "${removed} + 1")
@@ -29,6 +32,7 @@ if(EXISTS "${dirs_file}")
     if(d STREQUAL "" OR d STREQUAL "/")
       continue()
     endif()
+    set(d "${destdir}${d}")
     file(GLOB left "${d}/*" "${d}/.*")
     if(IS_DIRECTORY "${d}" AND NOT left)
       file(REMOVE_RECURSE "${d}")
