@@ -71,6 +71,12 @@ void sl__bench_done(bench *b, bconn *c)
         sl__bench_opened(b, c);
         return;
     }
+    if (b->phase == P_DONE) {   /* the count was met earlier in this batch */
+        if (!long_lived(b))
+            sl__bench_close(b, c, false);
+        c->state = c->fd >= 0 ? B_IDLE : B_FREE;
+        return;
+    }
     sl_hist_record(b->res->latency, b->now - c->start_ns);
     b->st->ops++;
     b->t_last_op = b->now;

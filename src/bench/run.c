@@ -56,7 +56,8 @@ static int parse_sources(bench *b, sl_err *err)
     return 0;
 }
 
-/* Fill the pattern with a cheap pseudo-random sequence (xorshift). */
+/* Fill the pattern: one period of a cheap pseudo-random sequence
+ * (xorshift), then its repetition, so p[i] == p[i % BENCH_PERIOD]. */
 static void fill_pattern(uint8_t *p, size_t len)
 {
     uint64_t x = 0x9E3779B97F4A7C15u;
@@ -64,7 +65,7 @@ static void fill_pattern(uint8_t *p, size_t len)
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        p[i] = (uint8_t)(x >> 24);
+        p[i] = i < BENCH_PERIOD ? (uint8_t)(x >> 24) : p[i - BENCH_PERIOD];
     }
 }
 

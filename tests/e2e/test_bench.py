@@ -1,0 +1,273 @@
+"""End-to-end: `socklab bench` against a real echo server on port 0 (tiny
+workloads, counts checked for consistency, never for speed), against
+deliberately broken peers written here (one flips a byte of every echo),
+and the comparison harness bench/run in its quickest mode."""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+from harness import TestCase, run, SOCKLAB, SLOW, deadline
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def server_models():
+    out = subprocess.run([SOCKLAB, "echo-server", "--help"], capture_output=True,
+                         timeout=30).stdout.decode()
+    return re.findall(r"^\s{6}(\w+)\s", out, re.M)
+
+
+def concurrent_model():
+    """A model that serves several clients at once, or None."""
+    models = server_models()
+    for m in ("epoll", "poll", "threads", "select", "fork"):
+        if m in models:
+            return m
+    return None
+
+
+class PyServer:
+    """A tiny echo peer in a thread: TCP (flip=True corrupts each echo) or UDP."""
+
+    def __init__(self, udp=False, flip=False, close_after=None):
+        kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
+        self.sock = socket.socket(socket.AF_INET, kind)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.flip, self.close_after, self.stopping = flip, close_after, False
+        self.conns = []
+        if not udp:
+            self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        target = self._udp if udp else self._accept
+        self.thread = threading.Thread(target=target, daemon=True)
+        self.thread.start()
+
+    def _udp(self):
+        while not self.stopping:
+            try:
+                data, peer = self.sock.recvfrom(65536)
+            except (socket.timeout, OSError):
+                continue
+            self.sock.sendto(data, peer)
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.conns.append(c)
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        c.settimeout(0.2)
+        served = 0
+        while not self.stopping:
+            try:
+                data = c.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            served += len(data)
+            cut = self.close_after is not None and served >= self.close_after
+            if cut:   # echo only up to close_after bytes in all, then close
+                data = data[:len(data) - (served - self.close_after)]
+            if self.flip:
+                data = bytes([data[0] ^ 0x55]) + data[1:]
+            try:
+                c.sendall(data)
+            except OSError:
+                break
+            if cut:
+                break
+        c.close()
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(5)
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+class Bench(TestCase):
+    def echo_server(self):
+        model = concurrent_model()
+        args = ["echo-server", "-p", "0", "-b", "127.0.0.1", "-q"]
+        if model:
+            args += ["-m", model]
+        return self.server(*args), (model is not None)
+
+    def py_server(self, **kw):
+        s = PyServer(**kw)
+        self.addCleanup(s.close)
+        return s
+
+    def bench(self, port, *args, timeout=60):
+        r = run(["bench", "127.0.0.1", str(port), "--json", "-q"] + list(args),
+                timeout=timeout)
+        report = None
+        if r.stdout.strip():
+            report = json.loads(r.stdout.decode())
+        return r, report
+
+    def assert_no_errors(self, rep):
+        self.assertEqual(rep["errors"], {k: 0 for k in rep["errors"]}, rep)
+
+    def test_echo_counts_are_consistent(self):
+        srv, many = self.echo_server()
+        conns = 3 if many else 1
+        r, rep = self.bench(srv.port, "-d", "0.3", "-w", "0.1", "-c", str(conns), "-s", "100")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_no_errors(rep)
+        self.assertGreater(rep["ops"], 0)
+        self.assertEqual(rep["open"], conns)
+        self.assertEqual(rep["latency_us"]["count"], rep["ops"])
+        # Each measured round trip brought back 100 bytes; at most one
+        # message per connection was cut short by the end of the run.
+        self.assertGreaterEqual(rep["bytes_in"], rep["ops"] * 100)
+        self.assertLess(rep["bytes_in"], (rep["ops"] + conns) * 100)
+        self.assertLessEqual(rep["bytes_in"], rep["bytes_out"])
+        self.assertLessEqual(rep["bytes_out"] - rep["bytes_in"], conns * 100)
+        lat = rep["latency_us"]
+        self.assertTrue(lat["min"] <= lat["p50"] <= lat["p90"] <= lat["p99"]
+                        <= lat["p99_9"] <= lat["max"], lat)
+        self.assertAlmostEqual(rep["ops_per_s"], rep["ops"] / rep["elapsed_s"], delta=1)
+
+    def test_count_is_exact(self):
+        srv, many = self.echo_server()
+        r, rep = self.bench(srv.port, "-n", "300", "-w", "0", "-c", "2" if many else "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(rep["ops"], 300)
+        self.assertEqual(rep["latency_us"]["count"], 300)
+        self.assert_no_errors(rep)
+
+    def test_text_report_and_histogram(self):
+        srv, _ = self.echo_server()
+        r = run(["bench", "127.0.0.1:%d" % srv.port, "-n", "200", "-w", "0", "-q",
+                 "--histogram"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("round trips      200", out)
+        self.assertRegex(out, r"p50 [\d.]+  p90 [\d.]+  p99 [\d.]+  p99\.9 [\d.]+")
+        self.assertIn("latency histogram", out)
+        rows = re.findall(r"^\s+[\d.]+\s+(\d+)\s+[\d.]+%", out, re.M)
+        self.assertEqual(sum(int(n) for n in rows), 200)
+
+    def test_corrupting_peer_is_caught(self):
+        peer = self.py_server(flip=True)
+        r, rep = self.bench(peer.port, "-n", "50", "-w", "0", "-s", "64")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertGreater(rep["errors"]["mismatches"], 0)
+        self.assertGreater(rep["errors"]["mismatched_bytes"], 0)
+        self.assertIn(b"echoes were wrong", r.stderr)
+
+    def test_short_echo_is_caught(self):
+        # The peer echoes 100 bytes then closes in the middle of an echo.
+        peer = self.py_server(close_after=100)
+        r, rep = self.bench(peer.port, "-d", "2", "-w", "0", "-s", "64")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(rep["errors"]["short"], 1)
+        self.assertEqual(rep["open"], 0)
+
+    def test_bulk_checks_every_byte(self):
+        srv, _ = self.echo_server()
+        r, rep = self.bench(srv.port, "-m", "bulk", "-d", "0.3", "-w", "0",
+                            "--inflight", "128K")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_no_errors(rep)
+        self.assertGreater(rep["bytes_in"], 0)
+        self.assertLessEqual(rep["bytes_out"] - rep["bytes_in"], 128 * 1024)
+
+    def test_connect_mode(self):
+        srv, many = self.echo_server()
+        r, rep = self.bench(srv.port, "-m", "connect", "-d", "0.3", "-w", "0",
+                            "-c", "2" if many else "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(rep["ops"], 0)
+        self.assertEqual(rep["errors"]["mismatches"], 0)
+        self.assertEqual(rep["sources"], 16)
+        self.assertGreaterEqual(rep["opened"], rep["ops"])
+
+    def test_open_loop_never_exceeds_rate(self):
+        srv, _ = self.echo_server()
+        r, rep = self.bench(srv.port, "-r", "400", "-d", "0.5", "-w", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(rep["ops"], 0)
+        self.assertLessEqual(rep["ops"], 400 * 0.5 + 2)
+        self.assert_no_errors(rep)
+
+    def test_hold_counts_connections_and_memory(self):
+        srv, many = self.echo_server()
+        if not many:
+            self.skipTest("no model serves several clients at once yet")
+        r, rep = self.bench(srv.port, "-m", "hold", "-c", "40", "-d", "0.5", "-w", "0",
+                            "--server-pid", str(srv.pid))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(rep["open"], 40)
+        self.assertEqual(rep["peak_open"], 40)
+        self.assertEqual(rep["connect_latency_us"]["count"], 40)
+        self.assertGreater(rep["server_memory"]["holding_kib"], 0)
+
+    def test_udp_flows(self):
+        peer = self.py_server(udp=True)
+        r, rep = self.bench(peer.port, "-m", "udp", "-c", "2", "-n", "200", "-w", "0",
+                            "--timeout", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(rep["ops"], 200)
+        self.assertEqual(rep["errors"]["mismatches"], 0)
+
+    def test_refused_fails_cleanly(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        r = run(["bench", "127.0.0.1", str(port), "-d", "0.2", "-q"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"connect", r.stderr)
+        self.assertIn(b"refused", r.stderr)
+
+    def test_usage_errors(self):
+        for args in (["bench"], ["bench", "127.0.0.1", "1", "-m", "nope"],
+                     ["bench", "127.0.0.1", "1", "-c", "0"],
+                     ["bench", "127.0.0.1", "99999"],
+                     ["bench", "127.0.0.1", "1", "-m", "hold", "-r", "5"],
+                     ["bench", "127.0.0.1", "1", "-m", "udp", "-s", "4"]):
+            r = run(args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertEqual(len(r.stderr.decode().strip().splitlines()), 2, r.stderr)
+
+    def test_harness_quick(self):
+        script = os.path.join(ROOT, "bench", "run")
+        if not os.access(script, os.X_OK):
+            self.skipTest("bench/run is not there")
+        build = os.path.dirname(os.path.abspath(SOCKLAB))
+        out = tempfile.mkdtemp(prefix="socklab-bench-test-")
+        self.addCleanup(shutil.rmtree, out, True)
+        r = subprocess.run([script, build, "--quick", "--no-peers", "--no-install",
+                            "--out", out], capture_output=True, timeout=180 * SLOW)
+        self.assertEqual(r.returncode, 0, r.stderr.decode()[-3000:])
+        text = r.stdout.decode()
+        self.assertIn("| workload", text)
+        files = [f for f in os.listdir(out) if f.endswith(".json")]
+        self.assertEqual(len(files), 1, files)
+        with open(os.path.join(out, files[0])) as f:
+            res = json.load(f)
+        self.assertIn("machine", res)
+        self.assertGreater(len(res["runs"]), 0)
+        for run_ in res["runs"]:
+            self.assertEqual(run_["errors"], 0, run_)
+        self.assertTrue(any(f.endswith(".svg") for f in os.listdir(out)))
