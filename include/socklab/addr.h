@@ -11,6 +11,11 @@
 
 #include "socklab/err.h"
 
+/* GNU C modes (gcc's default, -std=gnu17) predefine `unix` as 1, which
+ * would turn the field sl_endpoint.unix into a syntax error in programs
+ * that include this header. */
+#undef unix
+
 #define SL_HOSTLEN 256   /* DNS names are at most 253 characters */
 #define SL_PORTLEN 33    /* service names are short; numbers are 5 digits */
 #define SL_ADDRSTRLEN (sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
