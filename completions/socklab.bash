@@ -33,17 +33,24 @@ _socklab_option_table()
         }'
 }
 
-# The choices listed under option $3 in `socklab $2 --help` (e.g. --model).
+# The choices listed under option $3 in `socklab $2 --help` (e.g. --model):
+# the lines below its option line indented less than the description column
+# (lines indented to that column continue the description).
 _socklab_option_choices()
 {
     "$1" "$2" --help 2>/dev/null | awk -v opt="$3" '
         /^ +-/ {
-            spec = $0; sub(/  .*$/, "", spec)
-            on = (index(spec " ", " " opt " ") > 0 || index(spec " ", opt ",") > 0 ||
-                  index(spec " ", " " opt "=") > 0)
+            spec = $0; sub(/^ +/, "", spec); sub(/  .*$/, "", spec)
+            n = split(spec, w, /[ ,=]+/)
+            on = 0
+            for (i = 1; i <= n; i++) if (w[i] == opt) on = 1
+            col = match($0, /[^ ]  +[^ ]/) ? RSTART + RLENGTH - 1 : 0
             next
         }
-        on && /^      +[a-z0-9][a-z0-9_.-]*( |$)/ { print $1; next }
+        on && match($0, /^ +[a-z0-9][a-z0-9_.-]*( |$)/) {
+            if (match($0, /[^ ]/) < col) print $1
+            next
+        }
         on && /^[^ ]/ { on = 0 }'
 }
 
