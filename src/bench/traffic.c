@@ -129,6 +129,9 @@ static uint64_t check_bytes(const bench *b, const bconn *c, const uint8_t *buf,
 static void stream_eof(bench *b, bconn *c)
 {
     if (b->cfg->mode == SL_BENCH_FILE && c->state == B_BUSY) {
+        /* The seed's file client answers the half-close; so do we. */
+        static const char thanks[] = "Thank you\n";
+        (void)send(c->fd, thanks, sizeof(thanks) - 1, MSG_NOSIGNAL);
         sl__bench_done(b, c);
         return;
     }
