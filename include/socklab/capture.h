@@ -19,8 +19,13 @@ enum { SL_TH_FIN = 0x01, SL_TH_SYN = 0x02, SL_TH_RST = 0x04, SL_TH_PSH = 0x08,
 /* Link types of the frames given to the parser (libpcap's DLT numbers). */
 enum { SL_LINK_ETHERNET = 1, SL_LINK_RAW = 12 };
 
+/* When a segment was seen: on a plain link, sending and arriving are one
+ * moment; a wire that holds a segment records both moments apart. */
+enum { SL_SEG_SEEN = 0, SL_SEG_SENT = 1, SL_SEG_ARRIVED = 2 };
+
 /* One TCP segment as seen on the wire. */
 typedef struct sl_segment {
+    int event;             /* SL_SEG_* */
     long long t_us;        /* microseconds since the capture started */
     sl_addr src, dst;
     uint32_t seq, ack;     /* raw numbers */
@@ -85,8 +90,7 @@ void sl_track_init(sl_track *t);
  * it belongs to another connection (ignored). After the call, state_a and
  * state_b hold each side's state as the segments imply: a sender changes
  * state when it sends (SYN_SENT, FIN_WAIT1, LAST_ACK), a receiver when the
- * segment arrives (the trace is taken on a shared loopback, where sending
- * and arriving are one moment). */
+ * segment arrives (SL_SEG_SEEN: both at once, as on a loopback). */
 int sl_track_segment(sl_track *t, const sl_segment *seg);
 
 /* Private network namespaces (Linux, CAP_SYS_ADMIN): experiments that leave

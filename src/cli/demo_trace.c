@@ -90,8 +90,10 @@ void demo_trace_draw(const sl_seglist *segs, uint16_t server_port)
                    "B state", "raw SEQ/ACK");
         }
         arrow(s, &t, who == 1, line, sizeof(line));
-        printf("  %3zu %7.3f s  %-12s %-50s %-12s raw SEQ %u ACK %u\n", shown, (double)s->t_us / 1e6,
-               diagram_state(t.state_a), line, diagram_state(t.state_b), s->seq, s->ack);
+        printf("  %3zu %7.3f s  %-12s %-50s %-12s raw SEQ %u ACK %u%s\n", shown,
+               (double)s->t_us / 1e6, diagram_state(t.state_a), line, diagram_state(t.state_b),
+               s->seq, s->ack, s->event == SL_SEG_SENT ? "  (sent; held in the wire)"
+                               : s->event == SL_SEG_ARRIVED ? "  (released: arrives)" : "");
     }
     if (shown == 0)
         printf("  (no segment of the demo's connection was captured)\n");

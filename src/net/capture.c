@@ -242,12 +242,13 @@ int sl_track_segment(sl_track *t, const sl_segment *s)
         from_a = false;
     else
         return 0;
-    if (from_a) {
+    if (from_a && s->event != SL_SEG_ARRIVED)
         on_send(&t->state_a, &t->isn_a, &t->have_isn_a, &t->fin_seq_a, &t->fin_a, s);
+    if (from_a && s->event != SL_SEG_SENT)
         on_receive(&t->state_b, t->fin_seq_b, t->fin_b, s);
-    } else {
+    if (!from_a && s->event != SL_SEG_ARRIVED)
         on_send(&t->state_b, &t->isn_b, &t->have_isn_b, &t->fin_seq_b, &t->fin_b, s);
+    if (!from_a && s->event != SL_SEG_SENT)
         on_receive(&t->state_a, t->fin_seq_a, t->fin_a, s);
-    }
     return from_a ? 1 : 2;
 }

@@ -83,8 +83,7 @@ int sl_netns_enter(int fd, sl_err *err)
 
 typedef struct held_pkt {
     int to;                 /* side whose TUN receives it */
-    uint8_t flags;
-    uint32_t paylen;
+    sl_segment seg;
     size_t len;
     uint8_t data[WIRE_PKT];
 } held_pkt;
@@ -148,14 +147,15 @@ static void carry(sl_wire *w, int from, const uint8_t *pkt, size_t len)
         return;     /* IPv6 router solicitations and the like: not ours */
     if (is_tcp) {
         seg.t_us = sl__capture_now_us() - w->t0_us;
-        sl_seglist_add(&w->segs, &seg, NULL);
+        if (sl_seglist_add(&w->segs, &seg, NULL) < 0)
+            is_tcp = 0;
     }
     if (is_tcp && holds(w->hold, seg.flags, seg.len) && w->nheld < WIRE_MAX_HELD) {
         held_pkt *h = malloc(sizeof(*h));
         if (h != NULL) {
             h->to = 1 - from;
-            h->flags = seg.flags;
-            h->paylen = seg.len;
+            h->seg = seg;
+            w->segs.seg[w->segs.n - 1].event = SL_SEG_SENT;
             h->len = len;
             memcpy(h->data, pkt, len);
             w->held[w->nheld++] = h;
@@ -247,10 +247,13 @@ void sl_wire_set_hold(sl_wire *w, sl_wire_hold hold)
     w->hold = hold;
     for (size_t i = 0; i < w->nheld; i++) {
         held_pkt *h = w->held[i];
-        if (holds(hold, h->flags, h->paylen)) {
+        if (holds(hold, h->seg.flags, h->seg.len)) {
             w->held[keep++] = h;
             continue;
         }
+        h->seg.event = SL_SEG_ARRIVED;
+        h->seg.t_us = sl__capture_now_us() - w->t0_us;
+        sl_seglist_add(&w->segs, &h->seg, NULL);
         if (write(w->tun[h->to], h->data, h->len) < 0) {
             /* dropped, as on a real wire */
         }
