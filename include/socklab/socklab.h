@@ -17,6 +17,7 @@
 #include "socklab/diag.h"
 #include "socklab/service.h"
 #include "socklab/server.h"
+#include "socklab/dgram.h"
 #include "socklab/fileproto.h"
 #include "socklab/bench.h"
 

@@ -1,6 +1,7 @@
 /* cli/cmd_echo_client.c: `socklab echo-client`: the book's echo client.
  * Sends each line, reads back exactly as many bytes as it sent (TCP keeps
- * no message boundaries, so one read is not enough), prints it. */
+ * no message boundaries, so one read is not enough), prints it. With --udp
+ * each line is one datagram (cli/udp_client.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/udp_client.h"
+#include "socklab/dgram.h"
 
 typedef struct client_opts {
     sl_endpoint ep;
@@ -18,6 +21,11 @@ typedef struct client_opts {
     int timeout_ms;
     bool raw;        /* bytes in, bytes out: no prompt, no prefix, no Q */
     bool quiet;
+    bool udp, connected;
+    bool timeout_set, retries_set, size_set, count_set;
+    unsigned retries;
+    size_t size;
+    uint64_t count;
 } client_opts;
 
 static noreturn void help(void)
@@ -31,19 +39,54 @@ static noreturn void help(void)
         "Options:\n"
         "  -r, --raw            copy standard input through the server to standard\n"
         "                       output unchanged (binary-safe; no prompt, no Q)\n"
-        "  -t, --timeout S      give up connecting after S seconds (default 10)\n"
+        "  -t, --timeout S      give up connecting after S seconds (default 10);\n"
+        "                       with --udp: wait S seconds for each echo (default 1)\n"
+        "  -u, --udp            one datagram per line (UDP): unconnected, with sendto and\n"
+        "                       recvfrom; a reply from another address is ignored and\n"
+        "                       reported. A lost datagram is sent again, then reported\n"
+        "                       (exit 1); a closed port only times out, since an\n"
+        "                       unconnected socket is not told of the ICMP error\n"
+        "  -c, --connected      with --udp: connect() the socket, then send and recv:\n"
+        "                       only the server's datagrams arrive, and a closed port is\n"
+        "                       reported at once as connection refused\n"
+        "      --retries N      with --udp: send a datagram N more times before\n"
+        "                       reporting it lost (default 3)\n"
+        "      --size N         with --udp: send generated datagrams of N bytes (0 to\n"
+        "                       65,507; 65,527 over IPv6) instead of lines, check each\n"
+        "                       echo and print a summary (exit 1 on a loss or mismatch)\n"
+        "      --count N        with --size: how many (default 1)\n"
         "  -4, -6               IPv4 or IPv6 only\n"
         "  -q, --quiet          no prompt and no connection messages\n"
         "  -h, --help           this help\n");
 }
 
+enum { OPT_RETRIES = 256, OPT_SIZE, OPT_COUNT };
+
 static const struct option long_opts[] = {
     { "raw", no_argument, NULL, 'r' },
+    { "udp", no_argument, NULL, 'u' },
+    { "connected", no_argument, NULL, 'c' },
+    { "retries", required_argument, NULL, OPT_RETRIES },
+    { "size", required_argument, NULL, OPT_SIZE },
+    { "count", required_argument, NULL, OPT_COUNT },
     { "timeout", required_argument, NULL, 't' },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
+
+/* Refuse options that do not go together. */
+static void check_udp(const client_opts *o)
+{
+    if (!o->udp && (o->connected || o->retries_set || o->size_set || o->count_set))
+        cli_usage_error("--connected, --retries, --size and --count need --udp");
+    if (o->udp && o->raw)
+        cli_usage_error("--raw cannot be used with --udp (each line is one datagram)");
+    if (o->udp && o->ep.unix)
+        cli_usage_error("--udp needs an IP address, not unix:");
+    if (o->count_set && !o->size_set)
+        cli_usage_error("--count needs --size");
+}
 
 /* Parse argv into o; any mistake exits 2. */
 static void parse(int argc, char **argv, client_opts *o)
@@ -52,10 +95,27 @@ static void parse(int argc, char **argv, client_opts *o)
     memset(o, 0, sizeof(*o));
     o->timeout_ms = 10000;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":rt:46qh", long_opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":rt:uc46qh", long_opts, NULL)) != -1) {
         switch (ch) {
         case 'r': o->raw = true; break;
-        case 't': o->timeout_ms = cli_seconds_ms("--timeout", optarg, 0.001, 3600); break;
+        case 't':
+            o->timeout_ms = cli_seconds_ms("--timeout", optarg, 0.001, 3600);
+            o->timeout_set = true;
+            break;
+        case 'u': o->udp = true; break;
+        case 'c': o->connected = true; break;
+        case OPT_RETRIES:
+            o->retries = (unsigned)cli_uint("--retries", optarg, 0, 1000);
+            o->retries_set = true;
+            break;
+        case OPT_SIZE:
+            o->size = (size_t)cli_size("--size", optarg, 0, SL_UDP_MAX_V6);
+            o->size_set = true;
+            break;
+        case OPT_COUNT:
+            o->count = cli_uint("--count", optarg, 1, UINT64_MAX);
+            o->count_set = true;
+            break;
         case '4': o->family = AF_INET; break;
         case '6': o->family = AF_INET6; break;
         case 'q': o->quiet = true; break;
@@ -79,6 +139,7 @@ static void parse(int argc, char **argv, client_opts *o)
         cli_usage_error("missing PORT");
     if (!o->ep.unix && o->ep.host[0] == '\0')
         cli_usage_error("missing HOST");
+    check_udp(o);
 }
 
 /* Read exactly len echoed bytes into buf. */
@@ -179,6 +240,23 @@ static int raw_loop(int fd)
     }
 }
 
+/* The UDP client with the options that apply to it. */
+static int run_udp(const client_opts *o)
+{
+    udp_client_opts u = {
+        .ep = &o->ep,
+        .family = o->family,
+        .connected = o->connected,
+        .timeout_ms = o->timeout_set ? o->timeout_ms : UDP_TIMEOUT_MS_DEFAULT,
+        .retries = o->retries_set ? o->retries : UDP_RETRIES_DEFAULT,
+        .quiet = o->quiet,
+        .generate = o->size_set,
+        .size = o->size,
+        .count = o->count_set ? o->count : 1,
+    };
+    return udp_client_run(&u);
+}
+
 int cmd_echo_client(int argc, char **argv)
 {
     client_opts o;
@@ -189,6 +267,8 @@ int cmd_echo_client(int argc, char **argv)
 
     parse(argc, argv, &o);
     cli_signals_server(NULL);
+    if (o.udp)
+        return run_udp(&o);
     fd = sl_connect(&o.ep, o.family, SOCK_STREAM, o.timeout_ms, &peer, &err);
     if (fd < 0)
         return cli_fail(&err);

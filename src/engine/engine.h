@@ -25,6 +25,7 @@ struct sl_server {
     atomic_uint_fast64_t next_id;
     atomic_uint_fast64_t served;       /* connections finished */
     atomic_int active;                 /* connections open now */
+    struct sl__dgram *_Atomic dgram;   /* engine/dgram.c's state, made on first use */
 };
 
 struct sl_conn {
@@ -85,6 +86,8 @@ void sl__conn_release(sl_conn *c, const sl_err *why);
  * the server stops. */
 int sl__dgram_serve_ready(sl_server *srv, int fd, sl_err *err);
 void sl__dgram_serve_loop(sl_server *srv, int fd);
+/* Free what engine/dgram.c keeps for srv (sl_server_free calls it). */
+void sl__dgram_free(sl_server *srv);
 
 extern const sl_model sl__model_iterative;
 

@@ -82,6 +82,7 @@ void sl_server_free(sl_server *srv)
     sl_close(srv->stop_pipe[0]);
     sl_close(srv->stop_pipe[1]);
     sl_close(srv->reserve_fd);
+    sl__dgram_free(srv);
     free(srv);
 }
 
