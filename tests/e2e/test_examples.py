@@ -1,13 +1,16 @@
 """End-to-end: the seed programs rewritten on libsocklab (examples/), as
 built by `make build` into BUILD/examples: the iterative echo server and the
-echo client, the SO_REUSEADDR experiment, and the fork and epoll servers
-(which skip, with the library's own message, while their model is not
-built)."""
+echo client, the SO_REUSEADDR experiment, the fork and epoll servers (which
+skip, with the library's own message, while their model is not built), the
+half-close file server and client, and the UDP echo server with the
+connected UDP client."""
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -83,15 +86,15 @@ class ExamplesTest(unittest.TestCase):
         self.addCleanup(ex.close)
         return ex
 
-    def server(self, name, *args):
+    def server(self, name, *args, proto=b"tcp", first=()):
         """Start a server example on 127.0.0.1:0; (process, port)."""
-        ex = self.start(name, "127.0.0.1:0", *args)
-        m = ex.wait_line(rb"listening on tcp 127\.0\.0\.1:(\d+)")
+        ex = self.start(name, *first, "127.0.0.1:0", *args)
+        m = ex.wait_line(rb"listening on " + proto + rb" 127\.0\.0\.1:(\d+)")
         if m is None:
             ex.wait()
-            unknown = re.search(r"model '\w+': unknown.*", ex.text())
-            if unknown:
-                self.skipTest("%s: the library says %s" % (name, unknown.group(0)))
+            missing = re.search(r"model '\w+': unknown.*|not built.*", ex.text())
+            if missing:
+                self.skipTest("%s: the library says %s" % (name, missing.group(0)))
             self.fail("%s exited: %s" % (name, ex.text()))
         return ex, int(m.group(1))
 
@@ -186,3 +189,56 @@ class ExamplesTest(unittest.TestCase):
 
     def test_epoll_server(self):
         self.concurrent_model("epoll_server")
+
+    def test_file_server_and_client(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d, True)
+        src, dst = os.path.join(d, "data.bin"), os.path.join(d, "copy.bin")
+        data = os.urandom(1 << 20)
+        with open(src, "wb") as f:
+            f.write(data)
+        srv, port = self.server("file_server", first=(src,))
+        r = subprocess.run([os.path.join(EXAMPLES, "file_client"), "127.0.0.1", str(port), dst],
+                           capture_output=True, timeout=60 * SLOW)
+        if r.returncode != 0 and b"not built" in r.stderr:
+            self.skipTest("file_client: the library says " + r.stderr.decode().strip())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.decode(), "Received file data\n%s: %d bytes, verified\n"
+                         % (dst, len(data)))
+        with open(dst, "rb") as f:
+            self.assertEqual(f.read(), data)
+        # The server half-closed, then read the client's reply.
+        self.assertIsNotNone(srv.wait_line(rb"Message from client: Thank you"), srv.text())
+        # The destination exists now: without being told to, it is not replaced.
+        r = subprocess.run([os.path.join(EXAMPLES, "file_client"), "127.0.0.1", str(port), dst],
+                           capture_output=True, timeout=60 * SLOW)
+        self.assertEqual(r.returncode, 1)
+
+    def test_udp_echo_server_and_connected_client(self):
+        srv, port = self.server("udp_echo_server", proto=b"udp")
+        r = subprocess.run([os.path.join(EXAMPLES, "udp_echo_client"), "127.0.0.1", str(port)],
+                           input=b"one\ntwo\nq\nnever\n", capture_output=True,
+                           timeout=30 * SLOW)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, b"Message from server: one\nMessage from server: two\n")
+        # Datagrams keep their boundaries, the empty and the largest included.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.settimeout(10 * SLOW)
+            u.connect(("127.0.0.1", port))
+            for size in (0, 1, 1400, 65507):
+                payload = os.urandom(size)
+                u.send(payload)
+                self.assertEqual(u.recv(65536), payload)
+        srv.p.send_signal(signal.SIGINT)
+        self.assertEqual(srv.wait(), 0)
+        self.assertIsNotNone(srv.wait_line(rb"^6 datagrams echoed"), srv.text())
+
+    def test_udp_connected_client_hears_refused(self):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        port = u.getsockname()[1]
+        u.close()
+        r = subprocess.run([os.path.join(EXAMPLES, "udp_echo_client"), "127.0.0.1", str(port)],
+                           input=b"anyone?\n", capture_output=True, timeout=30 * SLOW)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"Connection refused", r.stderr)
