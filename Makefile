@@ -7,7 +7,7 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 PORT     ?= 9190
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build run test install uninstall clean asan tsan bench
+.PHONY: all setup configure build run test install uninstall clean asan tsan bench fuzz valgrind
 
 all: build
 
@@ -41,6 +41,23 @@ bench: build
 	@if [ -x bench/run ]; then bench/run $(BUILD); else \
 	  echo "make bench: the benchmark harness (bench/run) is not built yet"; exit 1; fi
 
+# libFuzzer: every fuzz/fuzz_*.c target for FUZZ_SECONDS each (clang only;
+# the corpus replays run in `make test` with any compiler).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v clang >/dev/null 2>&1 || { echo "make fuzz: needs clang (apt-get install clang)"; exit 1; }
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSL_FUZZ=ON -DSL_WERROR=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
+	cmake --build build-fuzz --target sl_fuzz -j $(JOBS)
+	sh fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+# The end-to-end tests with every socklab process under valgrind's memcheck
+# (errors, leaks and descriptors left open fail); VALGRIND_TESTS picks files.
+VALGRIND_TESTS ?=
+valgrind: build
+	sh scripts/valgrind-e2e.sh $(BUILD) $(VALGRIND_TESTS)
+
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
@@ -50,4 +67,4 @@ uninstall:
 	DESTDIR=$(DESTDIR) cmake -DBUILD=$(BUILD) -P cmake/uninstall.cmake
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
