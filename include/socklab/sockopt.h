@@ -38,7 +38,7 @@ typedef struct sl_sockopt {
     long long min, max;        /* the accepted range for --set (ints) */
     const char *readonly;      /* NULL if settable, else why it cannot be set */
     const char *default_tcp;   /* sysctl giving a TCP socket's default, or NULL */
-    const char *default_udp;   /* same for UDP; "name" or "name:FIELD" (0-based) */
+    const char *default_udp;   /* same for UDP; "name" or "name[FIELD]" (0-based) */
     const char *meaning;       /* one line */
 } sl_sockopt;
 
@@ -80,7 +80,7 @@ char *sl_optval_format(const sl_sockopt *o, const sl_optval *v, char *buf, size_
 /* How --set values are written for o, one line ("0 or 1", "bytes ..."). */
 const char *sl_optval_syntax(const sl_sockopt *o);
 
-/* Read a sysctl as "net.core.rmem_max" or "net.ipv4.tcp_rmem:1" (field,
+/* Read a sysctl as "net.core.rmem_max" or "net.ipv4.tcp_rmem[1]" (field,
  * 0-based) from /proc/sys. Numbers into *num; text (may be NULL) into
  * text[len]. */
 int sl_sysctl_read(const char *name, long long *num, char *text, size_t len, sl_err *err);
@@ -99,6 +99,7 @@ typedef enum sl_optnote_kind {
     SL_NOTE_RAISED,       /* a buffer size, doubled but below the kernel's minimum */
     SL_NOTE_BOOLEAN,      /* a non-zero flag reads back as 1 */
     SL_NOTE_ROUNDED,      /* a timeout kept in clock ticks */
+    SL_NOTE_MSS,          /* TCP_MAXSEG: the effective MSS, less the TCP options' bytes */
     SL_NOTE_CHANGED       /* changed for a reason not modelled here */
 } sl_optnote_kind;
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "socklab/sockopt.h"
@@ -106,12 +108,13 @@ static int explain_buffer(const sl_sockopt *o, int family, int socktype, long lo
                           long long act, sl_optnote *note, sl_err *err)
 {
     long long max, min;
-    note->sysctl = o->option == SO_SNDBUF ? "net.core.wmem_max" : "net.core.rmem_max";
-    if (sl_sysctl_read(note->sysctl, &max, NULL, 0, err) < 0 ||
+    const char *sysctl = o->option == SO_SNDBUF ? "net.core.wmem_max" : "net.core.rmem_max";
+    if (sl_sysctl_read(sysctl, &max, NULL, 0, err) < 0 ||
         buffer_minimum(o, family, socktype, &min, err) < 0)
         return -1;
     if (req > max && act == 2 * max) {
         note->kind = SL_NOTE_CLAMPED;
+        note->sysctl = sysctl;
         note->limit = max;
     } else if (2 * req < min && act == min) {
         note->kind = SL_NOTE_RAISED;
@@ -140,6 +143,8 @@ int sl_sockopt_explain(const sl_sockopt *o, int family, int socktype,
         note->kind = SL_NOTE_SAME;
     else if (o->type == SL_OPT_BOOL && req != 0 && act == 1)
         note->kind = SL_NOTE_BOOLEAN;
+    else if (o->level == IPPROTO_TCP && o->option == TCP_MAXSEG && act < req && req - act <= 40)
+        note->kind = SL_NOTE_MSS;       /* 40: the most TCP options a header can carry */
     else if (o->type == SL_OPT_TIMEVAL && act - req < 20000 && req - act < 20000)
         note->kind = SL_NOTE_ROUNDED;   /* kept in jiffies: at most a tick or two off */
     else

@@ -230,7 +230,7 @@ static const char *field_of(const char *text, int field, size_t *flen)
 int sl_sysctl_read(const char *name, long long *num, char *text, size_t len, sl_err *err)
 {
     char path[128], buf[256], *end;
-    const char *colon = strchr(name, ':'), *f;
+    const char *colon = strchr(name, '['), *f;
     size_t n = colon ? (size_t)(colon - name) : strlen(name), flen = 0;
     int field = colon ? atoi(colon + 1) : 0;
     if (n + sizeof("/proc/sys/") > sizeof(path))
