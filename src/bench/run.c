@@ -15,6 +15,7 @@
 
 #define MAX_EVENTS 256
 #define SCAN_NS 10000000u     /* deadlines are checked every 10 ms */
+#define UDP_TRIES 3u          /* first datagrams sent before a flow is given up */
 
 /* Resolve the target (numeric or /etc/hosts names; the first address). */
 static int resolve_target(bench *b, sl_err *err)
@@ -209,6 +210,10 @@ static void kick(bench *b)
  * lost datagram, or a connect-mode cycle that stalled. */
 static void expire(bench *b, bconn *c)
 {
+    if (c->state == B_CHECKING && b->socktype == SOCK_DGRAM && c->seq < UDP_TRIES) {
+        sl__bench_send_msg(b, c, b->now);   /* datagrams get lost: try again */
+        return;
+    }
     if (pending(c)) {
         sl__bench_open_failed(b, c, c->state == B_CONNECTING ? "connect" : "first echo",
                               ETIMEDOUT);

@@ -4,6 +4,7 @@
 #ifndef SL_CLI_BENCH_H
 #define SL_CLI_BENCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include "socklab/socklab.h"
 
@@ -12,6 +13,7 @@ typedef struct bench_opts {
     bool size_set, duration_set, histogram, json, quiet;
     int nsources;                    /* --sources N */
     int server_pid;                  /* --server-pid */
+    int procs;                       /* --procs (hold): holding processes */
     char src_text[SL_BENCH_MAX_SOURCES][INET6_ADDRSTRLEN];
     bool tty;                        /* progress line on stderr */
     bool line_shown;
@@ -30,6 +32,12 @@ void bench_progress_end(bench_opts *o);
 /* Memory of pid and its descendants in KiB (PSS where the kernel has it,
  * else RSS); -1 when pid is gone. */
 long long bench_tree_memory_kb(int pid);
+
+/* Hold o->cfg.connections across nprocs child processes (hold mode, more
+ * connections than one process may open); the parent measures the
+ * server's memory while all are held. Returns 0 or -1 with err. */
+int bench_run_procs(bench_opts *o, int nprocs, const volatile sig_atomic_t *stop,
+                    sl_bench_result *res, sl_err *err);
 
 /* Print the report (text, or JSON with --json). Returns the exit status:
  * 1 when echoes were wrong or short, else 0. */

@@ -49,6 +49,8 @@ void bench_check_options(bench_opts *o)
         cli_usage_error("--size: a udp message is 8 to 65507 bytes");
     if (c->mode != SL_BENCH_BULK && c->msg_size > (64u << 20))
         cli_usage_error("--size: at most 64M per message");
+    if (o->procs > 0 && c->mode != SL_BENCH_HOLD)
+        cli_usage_error("--procs is for -m hold only");
     if (o->nsources > 0 && c->nsources > 0)
         cli_usage_error("--sources cannot be used with --source");
     if (o->server_pid > 0 && kill(o->server_pid, 0) < 0)

@@ -164,9 +164,11 @@ static void report_text(const bench_opts *o, const sl_bench_result *r)
            o->cfg.rate > 0 ? "open loop" : "closed loop", r->backend ? r->backend : "?");
     if (o->cfg.rate > 0)
         printf("  rate asked       %.0f/s\n", o->cfg.rate);
-    printf("  %-16s %llu (%.1f/s)\n", op_name(o->cfg.mode),
-           (unsigned long long)(o->cfg.mode == SL_BENCH_HOLD ? s->open_conns : s->ops),
-           o->cfg.mode == SL_BENCH_HOLD ? 0.0 : per_s(s->ops, s->elapsed_ns));
+    if (o->cfg.mode == SL_BENCH_HOLD)
+        printf("  %-16s %llu\n", op_name(o->cfg.mode), (unsigned long long)s->open_conns);
+    else
+        printf("  %-16s %llu (%.1f/s)\n", op_name(o->cfg.mode), (unsigned long long)s->ops,
+               per_s(s->ops, s->elapsed_ns));
     printf("  throughput       %.2f MB/s out, %.2f MB/s in\n",
            per_s(s->bytes_out, s->elapsed_ns) / 1e6, per_s(s->bytes_in, s->elapsed_ns) / 1e6);
     text_latency("latency (µs)", r->latency);

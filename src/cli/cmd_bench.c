@@ -43,6 +43,8 @@ static const char usage[] =
     "                         (default for connect and hold on loopback: enough\n"
     "                         for the ports needed)\n"
     "      --server-pid PID   hold: report the memory PID (and its children) uses\n"
+    "      --procs N          hold: spread the connections over N processes (by\n"
+    "                         default, as many as the descriptor limit needs)\n"
     "      --backend NAME     event loop backend (default: the best built)\n"
     "  -4, -6                 IPv4 or IPv6 only\n"
     "      --histogram        print a text histogram of the latencies\n"
@@ -52,7 +54,7 @@ static const char usage[] =
     "Exit status: 0 done, 1 the run failed or echoes were wrong, 2 bad usage.\n";
 
 enum { OPT_INFLIGHT = 256, OPT_BATCH, OPT_TIMEOUT, OPT_SOURCE, OPT_SOURCES, OPT_PID,
-       OPT_BACKEND, OPT_HIST, OPT_JSON };
+       OPT_PROCS, OPT_BACKEND, OPT_HIST, OPT_JSON };
 
 static const struct option long_opts[] = {
     { "mode", required_argument, NULL, 'm' },
@@ -68,6 +70,7 @@ static const struct option long_opts[] = {
     { "source", required_argument, NULL, OPT_SOURCE },
     { "sources", required_argument, NULL, OPT_SOURCES },
     { "server-pid", required_argument, NULL, OPT_PID },
+    { "procs", required_argument, NULL, OPT_PROCS },
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "histogram", no_argument, NULL, OPT_HIST },
     { "json", no_argument, NULL, OPT_JSON },
@@ -128,6 +131,7 @@ static void apply(bench_opts *o, int ch)
     case OPT_SOURCE: add_source(o, optarg); break;
     case OPT_SOURCES: o->nsources = (int)cli_uint("--sources", optarg, 1, SL_BENCH_MAX_SOURCES); break;
     case OPT_PID: o->server_pid = (int)cli_uint("--server-pid", optarg, 1, 1u << 30); break;
+    case OPT_PROCS: o->procs = (int)cli_uint("--procs", optarg, 1, 256); break;
     case OPT_BACKEND: o->cfg.backend = optarg; break;
     case OPT_HIST: o->histogram = true; break;
     case OPT_JSON: o->json = true; break;
@@ -181,22 +185,39 @@ static void parse(int argc, char **argv, bench_opts *o)
     bench_check_options(o);
 }
 
-/* Let this process open as many descriptors as the run needs. */
-static int raise_fd_limit(int need)
+/* Raise this process's descriptor limit to its hard limit; returns the
+ * limit (a large number when unlimited). */
+static long long raise_fd_limit(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return 0;
+        return 1024;
     if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)need > rl.rlim_cur) {
-        cli_error("%d connections need %d descriptors; this process may open at most %llu"
-                  " (the hard limit)", need - 32, need, (unsigned long long)rl.rlim_cur);
+    return rl.rlim_cur == RLIM_INFINITY ? (1LL << 40) : (long long)rl.rlim_cur;
+}
+
+/* How many processes the run needs (1 unless hold passes the limit). */
+static int plan_procs(const bench_opts *o)
+{
+    long long limit = raise_fd_limit(), per = limit - 64;
+    int procs = o->procs;
+    if (procs == 0 && o->cfg.connections + 64 > limit) {
+        if (o->cfg.mode != SL_BENCH_HOLD || per < 1) {
+            cli_error("%d connections need more descriptors than this process may open (%lld);"
+                      " only -m hold spreads them over processes", o->cfg.connections, limit);
+            return -1;
+        }
+        procs = (int)((o->cfg.connections + per - 1) / per);
+    }
+    if (procs > 0 && o->cfg.connections / procs + 64 > limit) {
+        cli_error("%d connections in %d processes need more descriptors than each may open"
+                  " (%lld)", o->cfg.connections, procs, limit);
         return -1;
     }
-    return 0;
+    return procs > 0 ? procs : 1;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -205,10 +226,11 @@ int cmd_bench(int argc, char **argv)
     sl_bench_result res;
     sl_err err;
     struct sigaction sa;
-    int rc;
+    int rc, procs;
 
     parse(argc, argv, &o);
-    if (raise_fd_limit(o.cfg.connections + 32) < 0)
+    procs = plan_procs(&o);
+    if (procs < 0)
         return CLI_FAIL;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -219,7 +241,10 @@ int cmd_bench(int argc, char **argv)
     o.cfg.stop = &stop_flag;
     bench_progress_setup(&o);
     sl_err_clear(&err);
-    rc = sl_bench_run(&o.cfg, &res, &err);
+    if (procs > 1)
+        rc = bench_run_procs(&o, procs, &stop_flag, &res, &err);
+    else
+        rc = sl_bench_run(&o.cfg, &res, &err);
     bench_progress_end(&o);
     if (rc < 0)
         return cli_fail(&err);

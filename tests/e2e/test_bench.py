@@ -222,6 +222,17 @@ class Bench(TestCase):
         self.assertEqual(rep["connect_latency_us"]["count"], 40)
         self.assertGreater(rep["server_memory"]["holding_kib"], 0)
 
+    def test_hold_across_processes(self):
+        srv, many = self.echo_server()
+        if not many:
+            self.skipTest("no model serves several clients at once yet")
+        r, rep = self.bench(srv.port, "-m", "hold", "-c", "30", "--procs", "3", "-d", "0.2",
+                            "-w", "0", "--server-pid", str(srv.pid))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(rep["open"], 30)
+        self.assertEqual(rep["opened"], 30)
+        self.assertEqual(rep["server_memory"]["holding_connections"], 30)
+
     def test_udp_flows(self):
         peer = self.py_server(udp=True)
         r, rep = self.bench(peer.port, "-m", "udp", "-c", "2", "-n", "200", "-w", "0",
