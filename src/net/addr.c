@@ -117,6 +117,8 @@ static int parse_bracketed(const char *text, sl_endpoint *ep, sl_err *err)
     if (copy_part(ep->host, sizeof(ep->host), text + 1, (size_t)(close - text - 1),
                   "host", text, err) < 0)
         return -1;
+    if (check_text(ep->host, "host", text, err) < 0)   /* found by fuzz/fuzz_addr.c */
+        return -1;
     if (close[1] == '\0')
         return 0;
     if (close[1] != ':')
