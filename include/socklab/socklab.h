@@ -20,6 +20,7 @@
 #include "socklab/lookup.h"
 #include "socklab/sockopt.h"
 #include "socklab/inet.h"
+#include "socklab/relay.h"
 #include "socklab/dgram.h"
 #include "socklab/fileproto.h"
 #include "socklab/bench.h"
