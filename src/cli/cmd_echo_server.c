@@ -235,12 +235,11 @@ static void announce(const server_opts *o, const int fds[2], const sl_addr bound
                 sl_addr_format(&bound[1], where, sizeof(where)), model);
 }
 
-/* What the UDP socket did, once the server stops. */
-static void report_udp(const server_opts *o, const sl_server *srv)
+/* What the UDP socket did, once the server stops (also when quiet: it is
+ * one line, not one per datagram). */
+static void report_udp(const sl_server *srv)
 {
     sl_dgram_stats st;
-    if (o->log.quiet)
-        return;
     sl_server_dgram_stats(srv, &st);
     fprintf(stderr, "udp: %llu datagrams in, %llu echoed (%llu bytes), %llu truncated, "
             "%llu refused, %llu to broadcast or multicast, %llu over the rate, "
@@ -278,7 +277,7 @@ int cmd_echo_server(int argc, char **argv)
     rc = sl_server_run(srv, &err);
     cli_signals_server(NULL);
     if (fds[1] >= 0)
-        report_udp(&o, srv);
+        report_udp(srv);
     sl_close(fds[0]);
     sl_close(fds[1]);
     if (o.ep.unix)
