@@ -84,6 +84,13 @@ class ManPages(unittest.TestCase):
         for name, _ in commands():
             self.assertIn("*%s*" % name, page, "socklab(1) does not list %s" % name)
 
+    def test_libsocklab_3_names_every_header(self):
+        with open(os.path.join(MAN_SRC, "libsocklab.3.scd")) as f:
+            page = f.read()
+        for h in sorted(os.listdir(os.path.join(SRC, "include", "socklab"))):
+            if h.endswith(".h"):
+                self.assertIn("socklab/" + h, page, "libsocklab(3) does not cover %s" % h)
+
     def test_pages_are_built(self):
         with open(os.path.join(BUILD, "man", "STATUS")) as f:
             status = f.read().strip()
