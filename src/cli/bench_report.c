@@ -157,10 +157,14 @@ static void report_text(const bench_opts *o, const sl_bench_result *r)
 {
     const sl_bench_stats *s = &r->stats;
     double secs = (double)s->elapsed_ns / 1e9;
-    printf("bench %s %s:%s: %d %s, %zu B messages, %.2f s measured (warm-up %.2f s), %s, %s loop\n",
+    char size[48] = "";
+    if (o->cfg.mode != SL_BENCH_FILE && o->cfg.mode != SL_BENCH_HOLD)
+        snprintf(size, sizeof(size), " %zu B %s,", o->cfg.msg_size,
+                 o->cfg.mode == SL_BENCH_BULK ? "writes" : "messages");
+    printf("bench %s %s:%s: %d %s,%s %.2f s measured (warm-up %.2f s), %s, %s loop\n",
            sl_bench_mode_name(o->cfg.mode), o->cfg.target.host, o->cfg.target.port,
            o->cfg.connections, o->cfg.mode == SL_BENCH_UDP ? "flows" : "connections",
-           o->cfg.msg_size, secs, (double)o->cfg.warmup_ms / 1000.0,
+           size, secs, (double)o->cfg.warmup_ms / 1000.0,
            o->cfg.rate > 0 ? "open loop" : "closed loop", r->backend ? r->backend : "?");
     if (o->cfg.rate > 0)
         printf("  rate asked       %.0f/s\n", o->cfg.rate);

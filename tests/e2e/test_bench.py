@@ -241,6 +241,44 @@ class Bench(TestCase):
         self.assertEqual(rep["ops"], 200)
         self.assertEqual(rep["errors"]["mismatches"], 0)
 
+    def test_file_mode_reads_whole_files(self):
+        fd, path = tempfile.mkstemp(prefix="socklab-bench-file-")
+        self.addCleanup(os.unlink, path)
+        os.write(fd, os.urandom(300000))
+        os.close(fd)
+        probe = run(["file-server", "--help"])
+        if probe.returncode != 0:
+            self.skipTest("socklab file-server is not built")
+        srv = self.server("file-server", "-p", "0", "-b", "127.0.0.1", "--raw", path)
+        r, rep = self.bench(srv.port, "-m", "file", "-n", "4", "-w", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(rep["ops"], 4)
+        self.assertEqual(rep["bytes_in"], 4 * 300000)
+
+    def test_progress_line_on_a_terminal(self):
+        import pty
+        srv, _ = self.echo_server()
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        p = subprocess.Popen([SOCKLAB, "bench", "127.0.0.1", str(srv.port), "-d", "1.3",
+                              "-w", "0"], stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        self.addCleanup(p.kill)
+        seen = b""
+        end = deadline(30)
+        import select
+        while b"ops (" not in seen:
+            self.assertLess(__import__("time").monotonic(), end, seen)
+            r, _, _ = select.select([master], [], [], 1.0)
+            if r:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        self.assertEqual(p.wait(30 * SLOW), 0)
+        self.assertIn(b"\r\x1b[Kecho ", seen)
+        self.assertRegex(seen, rb"echo [\d.]+ s  \d+ ops \(\d+/s\)  open 1  errors 0")
+
     def test_refused_fails_cleanly(self):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
