@@ -124,7 +124,8 @@ int state_collect(state_table *t, const state_filter *f, bool proc, sl_err *err)
         state_table_free(t);
         return -1;
     }
-    qsort(t->rows, t->n, sizeof(t->rows[0]), row_order);
+    if (t->n > 1)
+        qsort(t->rows, t->n, sizeof(t->rows[0]), row_order);
     find_owners(t);
     return 0;
 }
