@@ -365,6 +365,46 @@ class RoundTrip(FileTest):
             self.assertNotIn(b"ETA", r.stdout)
 
 
+    def test_count_1_exits_with_the_transfer_status(self):
+        self.need_checksum()
+        path, data = self.make("one.bin", 1000)
+        srv = self.serve(path, "--count", "1")     # the seed's server served one client
+        r = self.fetch(srv.port)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(srv.wait(), 0)
+        srv = self.serve(path, "--count", "1")
+        r = self.fetch(srv.port)                   # exists: the client says Error
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(srv.wait(), 1)
+        self.assertIn("1 of 1 transfers failed", srv.stderr_text())
+
+    @unittest.skipUnless(os.environ.get("SOCKLAB_TEST_BIG"),
+                         "moves 4.5 GiB through loopback: set SOCKLAB_TEST_BIG=1 to run it")
+    def test_over_4gib(self):
+        self.need_checksum()
+        path = os.path.join(self.src, "sparse.bin")
+        size = (4 << 30) + (512 << 20) + 3          # past 2^32: 64-bit sizes and offsets
+        with open(path, "wb") as f:
+            f.seek(size - 5)
+            f.write(b"tail!")                         # sparse: cheap to make and to read
+        srv = self.serve(path)
+        p = subprocess.Popen([SOCKLAB, "file-client", "-q", "--json", "-o", "-", "127.0.0.1",
+                              str(srv.port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        got, tail = 0, b""
+        for chunk in iter(lambda: p.stdout.read(1 << 20), b""):   # counted, not kept
+            got += len(chunk)
+            tail = (tail + chunk)[-5:]
+        err = p.stderr.read().decode()
+        p.stdout.close()
+        p.stderr.close()
+        self.assertEqual(p.wait(600 * SLOW), 0, err)
+        import json
+        doc = json.loads(err.splitlines()[-1])
+        self.assertEqual((doc["bytes"], doc["verified"]), (size, True))
+        self.assertEqual((got, tail), (size, b"tail!"))
+
+
 class Failures(FileTest):
     def test_sender_killed_mid_transfer(self):
         self.need_checksum()
