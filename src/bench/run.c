@@ -105,6 +105,8 @@ static void teardown(bench *b)
     for (int i = 0; b->conns != NULL && i < b->n; i++)
         if (b->conns[i].fd >= 0)
             sl__bench_close(b, &b->conns[i], true);
+    if (b->timer_fd >= 0)
+        close(b->timer_fd);
     if (b->loop != NULL)
         sl_loop_free(b->loop);
     free(b->conns);
@@ -435,13 +437,9 @@ int sl_bench_run(const sl_bench_config *cfg, sl_bench_result *res, sl_err *err)
     res->stats.warming = false;
     if (b.first_error.kind == SL_ETIMEDOUT && err != NULL)
         *err = b.first_error;   /* a note for the caller; the run still counts */
-    if (b.timer_fd >= 0)
-        close(b.timer_fd);
     teardown(&b);
     return 0;
 fail:
-    if (b.timer_fd >= 0)
-        close(b.timer_fd);
     teardown(&b);
     sl_bench_result_free(res);
     return -1;
