@@ -7,6 +7,7 @@
 #ifndef SOCKLAB_DGRAM_H
 #define SOCKLAB_DGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "socklab/addr.h"
@@ -29,6 +30,8 @@ typedef struct sl_dgram_config {
     size_t buffer;     /* bytes read per datagram, 1..65536; 0: the default */
     unsigned rate;     /* datagrams/s answered per source address; 0: no limit */
     unsigned burst;    /* datagrams a quiet source may send at once; 0: rate */
+    bool quiet;        /* no SL_EV_INFO event per datagram echoed (problems
+                        * are still reported) */
 } sl_dgram_config;
 
 typedef struct sl_dgram_stats {

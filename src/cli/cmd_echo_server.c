@@ -115,7 +115,7 @@ static void apply(server_opts *o, int ch, const char **port, const char **bind)
         o->dgram.buffer = (size_t)cli_size("--udp-buffer", optarg, 1, SL_DGRAM_BUFFER_DEFAULT);
         break;
     case OPT_UDP_RATE: o->dgram.rate = (unsigned)cli_uint("--udp-rate", optarg, 1, 100000000); break;
-    case 'q': o->log.quiet = true; break;
+    case 'q': o->log.quiet = o->dgram.quiet = true; break;
     case 'h': help();
     default: cli_usage_error("unknown option");
     }

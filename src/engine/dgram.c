@@ -200,25 +200,30 @@ static bool log_allow(dgram *d, loglimit *l, uint64_t *hidden)
     return ok;
 }
 
-/* Report a line about a datagram from peer (may be NULL), within the
- * limit of its kind (per-datagram INFO lines, or problems). */
+/* Report a line about a datagram from peer (may be NULL: then about the
+ * socket), "udp PEER: " and the message, within the limit of its kind
+ * (per-datagram INFO lines, or problems). Nothing is formatted unless the
+ * line is shown. */
 static void __attribute__((format(printf, 5, 6)))
 say(const sl_server *srv, dgram *d, sl_event_kind kind, const sl_addr *peer,
     const char *fmt, ...)
 {
-    char msg[512];
+    char msg[512], who[SL_ADDRSTRLEN];
     uint64_t hidden;
     sl_event ev;
     va_list ap;
-    if (srv->cfg.on_event == NULL ||
+    int n;
+    if (srv->cfg.on_event == NULL || (kind == SL_EV_INFO && d->cfg.quiet) ||
         !log_allow(d, kind == SL_EV_INFO ? &d->info : &d->warn, &hidden))
         return;
     if (hidden > 0)
         sl__server_say(srv, kind, NULL, "udp: %llu more lines like the next were not "
                        "shown (at most %d a second)", (unsigned long long)hidden,
                        LOG_PER_SEC);
+    n = snprintf(msg, sizeof(msg), "udp%s%s: ", peer ? " " : "",
+                 peer ? sl_addr_format(peer, who, sizeof(who)) : "");
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;
@@ -319,7 +324,7 @@ static int receive(const sl_server *srv, dgram *d, int fd, batch *b, sl_err *err
             return 0;
         if (fatal_errno(errno))
             return sl__err_sys(err, "udp: recvmmsg");
-        say(srv, d, SL_EV_WARN, NULL, "udp: recvmmsg: %s", strerror(errno));
+        say(srv, d, SL_EV_WARN, NULL, "recvmmsg: %s", strerror(errno));
         return 0;
     }
 }
@@ -398,32 +403,30 @@ static int reply_control(struct msghdr *in, ctrl *out)
 static bool admit(const sl_server *srv, dgram *d, batch *b, int i, int *ctrl_len)
 {
     const sl_addr *src = &b->src[i];
-    char who[SL_ADDRSTRLEN];
     const char *why;
     unsigned len = b->in[i].msg_len;
 
-    sl_addr_format(src, who, sizeof(who));
     if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
         atomic_fetch_add(&d->truncated, 1);
-        say(srv, d, SL_EV_WARN, src, "udp %s: datagram of %u bytes truncated to the "
-            "%zu-byte buffer (MSG_TRUNC): not echoed", who, len, b->cap);
+        say(srv, d, SL_EV_WARN, src, "datagram of %u bytes truncated to the %zu-byte "
+            "buffer (MSG_TRUNC): not echoed", len, b->cap);
         return false;
     }
     if ((why = sl_dgram_refusal(src)) != NULL) {
         atomic_fetch_add(&d->refused, 1);
-        say(srv, d, SL_EV_REFUSED, src, "udp %s: not answered: %s", who, why);
+        say(srv, d, SL_EV_REFUSED, src, "not answered: %s", why);
         return false;
     }
     if ((*ctrl_len = reply_control(&b->in[i].msg_hdr, &b->cout[i])) < 0) {
         atomic_fetch_add(&d->not_unicast, 1);
-        say(srv, d, SL_EV_REFUSED, src, "udp %s: not answered: sent to a broadcast "
-            "or multicast address", who);
+        say(srv, d, SL_EV_REFUSED, src, "not answered: sent to a broadcast or "
+            "multicast address");
         return false;
     }
     if (d->limited && !sl__rate_allow(&d->rate, src, sl_now_ms())) {
         atomic_fetch_add(&d->rate_limited, 1);
-        say(srv, d, SL_EV_REFUSED, src, "udp %s: not answered: over the rate limit of "
-            "%u datagrams/s", who, d->cfg.rate);
+        say(srv, d, SL_EV_REFUSED, src, "not answered: over the rate limit of "
+            "%u datagrams/s", d->cfg.rate);
         return false;
     }
     return true;
@@ -434,11 +437,11 @@ static bool admit(const sl_server *srv, dgram *d, batch *b, int i, int *ctrl_len
 static int plan_echoes(const sl_server *srv, dgram *d, batch *b, int n)
 {
     int m = 0;
+    atomic_fetch_add(&d->received, (uint_fast64_t)n);
     if (d->limited)
         pthread_mutex_lock(&d->rate_lock);
     for (int i = 0; i < n; i++) {
         int clen = 0;
-        atomic_fetch_add(&d->received, 1);
         if (!admit(srv, d, b, i, &clen))
             continue;
         b->iov_out[m] = (struct iovec){ .iov_base = b->iov_in[i].iov_base,
@@ -459,17 +462,14 @@ static int plan_echoes(const sl_server *srv, dgram *d, batch *b, int n)
 static void echo_done(const sl_server *srv, dgram *d, batch *b, int j, bool ok, int e)
 {
     int i = b->idx[j];
-    char who[SL_ADDRSTRLEN];
-    sl_addr_format(&b->src[i], who, sizeof(who));
     if (ok) {
         atomic_fetch_add(&d->echoed, 1);
         atomic_fetch_add(&d->bytes, b->in[i].msg_len);
-        say(srv, d, SL_EV_INFO, &b->src[i], "udp %s: %u bytes echoed", who,
-            b->in[i].msg_len);
+        say(srv, d, SL_EV_INFO, &b->src[i], "%u bytes echoed", b->in[i].msg_len);
         return;
     }
     atomic_fetch_add(&d->send_failed, 1);
-    say(srv, d, SL_EV_WARN, &b->src[i], "udp %s: echo of %u bytes not sent: %s", who,
+    say(srv, d, SL_EV_WARN, &b->src[i], "echo of %u bytes not sent: %s",
         b->in[i].msg_len, e == EAGAIN || e == EWOULDBLOCK
             ? "the socket's send buffer is full" : strerror(e));
 }
@@ -498,29 +498,34 @@ static void send_echoes(const sl_server *srv, dgram *d, int fd, batch *b, int m)
     }
 }
 
-int sl__dgram_serve_ready(sl_server *srv, int fd, sl_err *err)
+/* Serve up to ROUNDS batches. Returns 1 when the last batch was full (more
+ * may be queued), 0 when the socket was drained, -1 on a fatal error. */
+static int serve_batches(sl_server *srv, int fd, sl_err *err)
 {
     dgram *d = state_of(srv, err);
     batch *b;
-    int rc = 0;
+    int rc = 1;
     if (d == NULL)
         return -1;
     prepare(srv, d, fd);
     if ((b = batch_get(d, err)) == NULL)
         return -1;
-    for (int round = 0; round < ROUNDS; round++) {
+    for (int round = 0; round < ROUNDS && rc == 1; round++) {
         int n = receive(srv, d, fd, b, err);
-        if (n < 0) {
+        if (n < 0)
             rc = -1;
-            break;
-        }
-        if (n > 0)
+        else if (n > 0)
             send_echoes(srv, d, fd, b, plan_echoes(srv, d, b, n));
-        if (n < BATCH)
-            break;
+        if (n >= 0 && n < BATCH)
+            rc = 0;
     }
     batch_put(d, b);
     return rc;
+}
+
+int sl__dgram_serve_ready(sl_server *srv, int fd, sl_err *err)
+{
+    return serve_batches(srv, fd, err) < 0 ? -1 : 0;
 }
 
 void sl__dgram_serve_loop(sl_server *srv, int fd)
@@ -530,21 +535,24 @@ void sl__dgram_serve_loop(sl_server *srv, int fd)
         { .fd = srv->stop_pipe[0], .events = POLLIN, .revents = 0 },
     };
     sl_err err;
+    int more = 0;
     sl_err_clear(&err);
     while (!sl__server_stopping(srv)) {
-        if (poll(p, 2, -1) < 0) {
+        /* Wait only once the socket is drained: under load, full batches
+         * follow each other without a poll between them. */
+        if (more == 0 && poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;       /* a stop also writes the pipe: poll sees it */
             sl__err_sys(&err, "udp: poll");
             break;
         }
-        if (p[1].revents != 0)
+        if (more == 0 && p[1].revents != 0)
             return;
-        if ((p[0].revents & POLLNVAL) != 0) {
+        if (more == 0 && (p[0].revents & POLLNVAL) != 0) {
             sl__err(&err, SL_ESYS, EBADF, "udp: the socket was closed");
             break;
         }
-        if (sl__dgram_serve_ready(srv, fd, &err) < 0)
+        if ((more = serve_batches(srv, fd, &err)) < 0)
             break;
     }
     if (err.kind != SL_OK)

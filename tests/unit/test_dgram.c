@@ -217,7 +217,7 @@ static void serve_boundaries(void)
     sl_err e;
     rig r;
     if (rig_open(&r, NULL) < 0) {
-        T_CHECK(!"rig");
+        T_CHECK(0 && "rig");
         return;
     }
     for (int i = 0; i < 3; i++)
@@ -245,7 +245,7 @@ static void serve_truncated(void)
     sl_err e;
     rig r;
     if (rig_open(&r, &dc) < 0) {
-        T_CHECK(!"rig");
+        T_CHECK(0 && "rig");
         return;
     }
     memset(big, 'B', sizeof(big));
@@ -272,7 +272,7 @@ static void serve_bounded_batch(void)
     sl_err e;
     rig r;
     if (rig_open(&r, NULL) < 0) {
-        T_CHECK(!"rig");
+        T_CHECK(0 && "rig");
         return;
     }
     for (int i = 0; i < 100; i++)
@@ -298,7 +298,7 @@ static void serve_rate_limited(void)
     sl_err e;
     rig r;
     if (rig_open(&r, &dc) < 0) {
-        T_CHECK(!"rig");
+        T_CHECK(0 && "rig");
         return;
     }
     for (int i = 0; i < 5; i++)
@@ -329,7 +329,7 @@ static void serve_loop_stops(void)
     char buf[16];
     rig r;
     if (rig_open(&r, NULL) < 0) {
-        T_CHECK(!"rig");
+        T_CHECK(0 && "rig");
         return;
     }
     T_EQ_INT(pthread_create(&tid, NULL, loop_main, &r), 0);
@@ -353,7 +353,7 @@ static void serve_reflector_refused(void)
     int s;
     rig r;
     if (rig_open(&r, NULL) < 0) {
-        T_CHECK(!"rig");
+        T_CHECK(0 && "rig");
         return;
     }
     s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
