@@ -3,7 +3,7 @@
 #include "cli/cli.h"
 
 const cli_command cli_commands[] = {
-    { "echo-server", "serve the echo service (TCP) under a chosen model", cmd_echo_server },
+    { "echo-server", "serve the echo service (TCP and UDP) under a chosen model", cmd_echo_server },
     { "echo-client", "send lines, print each echo as the book's client does", cmd_echo_client },
     { "file-server", "serve a file with half-close; the receiver verifies it", cmd_file_server },
     { "file-client", "fetch a file, verify it, reply 'Thank you'", cmd_file_client },
