@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 
 #include "engine/engine.h"
@@ -15,6 +14,32 @@
 #include "socklab/sock.h"
 #include "net/err_internal.h"
 
+/* Keep peer compactly, or whole in peer_full when it does not fit. */
+static int peer_store(sl_conn *c, const sl_addr *peer, sl_err *err)
+{
+    if (peer->len <= sizeof(c->peer.u)) {
+        c->peer.len = peer->len;
+        memcpy(&c->peer.u, &peer->u, peer->len);
+        return 0;
+    }
+    c->peer_full = malloc(sizeof(*c->peer_full));
+    if (c->peer_full == NULL)
+        return sl__err_sys(err, "conn: malloc");
+    *c->peer_full = *peer;
+    return 0;
+}
+
+void sl__conn_peer_get(const sl_conn *c, sl_addr *out)
+{
+    if (c->peer_full != NULL) {
+        *out = *c->peer_full;
+        return;
+    }
+    memset(out, 0, sizeof(*out));
+    out->len = c->peer.len;
+    memcpy(&out->u, &c->peer.u, c->peer.len);
+}
+
 int sl__conn_init(sl_conn *c, sl_server *srv, int fd, const sl_addr *peer,
                   bool blocking, sl_err *err)
 {
@@ -22,21 +47,27 @@ int sl__conn_init(sl_conn *c, sl_server *srv, int fd, const sl_addr *peer,
     memset(c, 0, sizeof(*c));
     c->srv = srv;
     c->fd = fd;
-    c->peer = *peer;
     c->blocking = blocking;
-    c->file_fd = -1;
     c->id = atomic_fetch_add(&srv->next_id, 1);
     c->started_ms = sl_now_ms();
+    c->last_ms = c->started_ms;
+    if (peer_store(c, peer, err) < 0)
+        return -1;
     if (svc->state_size > 0) {
         c->state = calloc(1, svc->state_size);
-        if (c->state == NULL)
+        if (c->state == NULL) {
+            free(c->peer_full);
             return sl__err_sys(err, "conn: calloc");
+        }
     }
     atomic_fetch_add(&srv->active, 1);
     if (svc->open != NULL && svc->open(c, c->state, srv->cfg.service_config, err) < 0) {
         atomic_fetch_sub(&srv->active, 1);
         free(c->state);
         c->state = NULL;
+        free(c->peer_full);
+        c->peer_full = NULL;
+        sl__conn_ext_drop(c);
         return -1;
     }
     return 0;
@@ -45,13 +76,15 @@ int sl__conn_init(sl_conn *c, sl_server *srv, int fd, const sl_addr *peer,
 void sl__conn_release(sl_conn *c, const sl_err *why)
 {
     const sl_service *svc = c->srv->cfg.service;
+    sl_addr peer;
     sl_event ev;
     if (svc->close != NULL)
         svc->close(c, c->state, why);
+    sl__conn_peer_get(c, &peer);
     memset(&ev, 0, sizeof(ev));
     ev.kind = SL_EV_CLOSE;
     ev.conn_id = c->id;
-    ev.peer = &c->peer;
+    ev.peer = &peer;
     ev.bytes_in = c->bytes_in;
     ev.bytes_out = c->bytes_out;
     ev.duration_ms = sl_now_ms() - c->started_ms;
@@ -59,36 +92,66 @@ void sl__conn_release(sl_conn *c, const sl_err *why)
     sl__server_emit(c->srv, &ev);
     free(c->state);
     c->state = NULL;
-    free(c->out);
-    c->out = NULL;
+    free(c->peer_full);
+    c->peer_full = NULL;
+    sl__conn_ext_drop(c);
     atomic_fetch_sub(&c->srv->active, 1);
     sl__server_count(c->srv);
 }
 
+/* Report that c was accepted. */
+void sl__conn_emit_open(const sl_conn *c)
+{
+    sl_addr peer;
+    sl_event ev;
+    sl__conn_peer_get(c, &peer);
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = SL_EV_OPEN;
+    ev.conn_id = c->id;
+    ev.peer = &peer;
+    sl__server_emit(c->srv, &ev);
+}
+
 size_t sl_conn_room(const sl_conn *c)
 {
-    size_t limit = c->srv->cfg.out_limit;
+    size_t limit = c->srv->cfg.out_limit, queued = sl__conn_queued(c);
     if (c->blocking)
         return SIZE_MAX;   /* blocking writes are their own back-pressure */
-    return c->out_len >= limit ? 0 : limit - c->out_len;
+    if (c->ext != NULL && c->ext->file_left > 0)
+        return 0;          /* bytes sent now would overtake the file */
+    return queued >= limit ? 0 : limit - queued;
 }
 
 int sl_conn_send(sl_conn *c, const void *data, size_t len, sl_err *err)
 {
     if (c->shut_done || c->want_shut)
         return sl__err(err, SL_EINPUT, EPIPE, "send after shutdown");
+    if (len == 0)
+        return 0;
+    c->sent = true;
     return c->blocking ? sl__conn_send_blocking(c, data, len, err)
                        : sl__conn_send_event(c, data, len, err);
 }
 
 int sl_conn_send_file(sl_conn *c, int fd, off_t off, uint64_t len, sl_err *err)
 {
-    if (c->file_left > 0)
+    sl__conn_ext *x;
+    if (c->shut_done || c->want_shut)
+        return sl__err(err, SL_EINPUT, EPIPE, "send_file after shutdown");
+    if (c->blocking)
+        return sl__conn_send_file_blocking(c, fd, off, len, err);
+    if (c->ext != NULL && c->ext->file_left > 0)
         return sl__err(err, SL_EINPUT, EBUSY, "send_file: a file is already queued");
-    c->file_fd = fd;
-    c->file_off = off;
-    c->file_left = len;
-    return c->blocking ? sl__conn_flush_file_blocking(c, err) : 0;
+    if (len == 0)
+        return 0;
+    x = sl__conn_ext_get(c, err);
+    if (x == NULL)
+        return -1;
+    x->file_fd = fd;
+    x->file_off = off;
+    x->file_left = len;
+    c->sent = true;
+    return 0;   /* sent by the event driver when the socket is writable */
 }
 
 void sl_conn_shutdown(sl_conn *c)
@@ -112,9 +175,21 @@ void sl_conn_resume(sl_conn *c)
     c->paused = false;
 }
 
+/* The full address is made on first use: most connections never ask, and
+ * the compact form keeps idle connections small. The record is the
+ * caller's non-const connection, only touched by its own thread. */
 const sl_addr *sl_conn_peer(const sl_conn *c)
 {
-    return &c->peer;
+    static const sl_addr unknown;
+    sl_conn *m = (sl_conn *)(uintptr_t)c;
+    if (m->peer_full == NULL) {
+        sl_addr *a = malloc(sizeof(*a));
+        if (a == NULL)
+            return &unknown;
+        sl__conn_peer_get(c, a);
+        m->peer_full = a;
+    }
+    return m->peer_full;
 }
 
 uint64_t sl_conn_id(const sl_conn *c)

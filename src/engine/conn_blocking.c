@@ -17,6 +17,8 @@
 #include "socklab/sock.h"
 #include "net/err_internal.h"
 
+#define STOP_CHECK 32
+
 enum { WAIT_READY = 1, WAIT_TIMEOUT = 0, WAIT_STOP = -2, WAIT_ERROR = -1 };
 
 /* Wait until the client is ready for events, the idle timeout passes or
@@ -30,8 +32,10 @@ static int wait_io(const sl_conn *c, short events, sl_err *err)
     int idle = c->srv->cfg.idle_timeout_ms > 0 ? c->srv->cfg.idle_timeout_ms : -1;
     for (;;) {
         int rc = poll(p, 2, idle);
+        if (rc < 0 && errno == EINTR && sl__server_stopping(c->srv))
+            return WAIT_STOP;   /* a forked child's own signal sets only the flag */
         if (rc < 0 && errno == EINTR)
-            continue;      /* a stop also writes the pipe: poll again sees it */
+            continue;
         if (rc < 0)
             return sl__err_sys(err, "poll");
         if (rc == 0)
@@ -83,11 +87,12 @@ int sl__conn_send_blocking(sl_conn *c, const void *data, size_t len, sl_err *err
     return 0;
 }
 
-int sl__conn_flush_file_blocking(sl_conn *c, sl_err *err)
+int sl__conn_send_file_blocking(sl_conn *c, int fd, off_t off, uint64_t len,
+                                sl_err *err)
 {
-    while (c->file_left > 0) {
-        size_t chunk = c->file_left > (1u << 30) ? (1u << 30) : (size_t)c->file_left;
-        ssize_t n = sendfile(c->fd, c->file_fd, &c->file_off, chunk);
+    while (len > 0) {
+        size_t chunk = len > (1u << 30) ? (1u << 30) : (size_t)len;
+        ssize_t n = sendfile(c->fd, fd, &off, chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN) {
@@ -100,8 +105,8 @@ int sl__conn_flush_file_blocking(sl_conn *c, sl_err *err)
             return io_error("sendfile", err);
         if (n == 0)
             return sl__err(err, SL_ESYS, EIO, "sendfile: the file ended %llu bytes early",
-                           (unsigned long long)c->file_left);
-        c->file_left -= (uint64_t)n;
+                           (unsigned long long)len);
+        len -= (uint64_t)n;
         c->bytes_out += (uint64_t)n;
     }
     return 0;
@@ -120,9 +125,20 @@ static int feed(sl_conn *c, const uint8_t *buf, size_t len, sl_err *err)
         buf += used;
         len -= (size_t)used;
     }
+    c->sent = false;
     if (svc->drained != NULL)
         return svc->drained(c, c->state, err);
     return 0;
+}
+
+/* After open: whatever the service sent is written; say so. */
+static int opened(sl_conn *c, sl_err *err)
+{
+    const sl_service *svc = c->srv->cfg.service;
+    if (!c->sent || svc->drained == NULL)
+        return 0;
+    c->sent = false;
+    return svc->drained(c, c->state, err);
 }
 
 /* The peer's FIN arrived: tell the service; if it asks for nothing, end. */
@@ -156,12 +172,27 @@ static int read_once(sl_conn *c, uint8_t *buf, size_t cap, sl_err *err)
     return feed(c, buf, (size_t)n, err) < 0 ? -1 : 1;
 }
 
+/* True when the server stops. A busy client keeps recv() from ever
+ * blocking, so the stop pipe is looked at every STOP_CHECK reads too. */
+static bool stop_seen(const sl_conn *c, unsigned *reads)
+{
+    struct pollfd p = { .fd = c->srv->stop_pipe[0], .events = POLLIN, .revents = 0 };
+    if (sl__server_stopping(c->srv))
+        return true;
+    if (++*reads % STOP_CHECK != 0)
+        return false;
+    return poll(&p, 1, 0) == 1;
+}
+
 /* Read and serve until the service and the peer are both done. */
 static int serve_loop(sl_conn *c, sl_err *err)
 {
     uint8_t buf[SL_IO_CHUNK];
+    unsigned reads = 0;
     while (!c->finishing && !(c->want_shut && c->in_eof)) {
         int rc;
+        if (stop_seen(c, &reads))
+            return 0;
         if (c->want_shut && !c->shut_done) {
             shutdown(c->fd, SHUT_WR);
             c->shut_done = true;
@@ -199,7 +230,6 @@ void sl__conn_serve_blocking(sl_server *srv, int fd, const sl_addr *peer)
 {
     sl_conn c;
     sl_err err;
-    sl_event ev;
     int rc;
 
     sl_err_clear(&err);
@@ -209,12 +239,10 @@ void sl__conn_serve_blocking(sl_server *srv, int fd, const sl_addr *peer)
         sl_close(fd);
         return;
     }
-    memset(&ev, 0, sizeof(ev));
-    ev.kind = SL_EV_OPEN;
-    ev.conn_id = c.id;
-    ev.peer = &c.peer;
-    sl__server_emit(srv, &ev);
-    rc = serve_loop(&c, &err);
+    sl__conn_emit_open(&c);
+    rc = opened(&c, &err);
+    if (rc == 0)
+        rc = serve_loop(&c, &err);
     if (rc == 0 || err.kind != SL_EPEER)
         close_gracefully(&c);
     sl_close(fd);

@@ -5,6 +5,13 @@
 
 static const sl_model *const models[] = {
     &sl__model_iterative,
+    &sl__model_fork,
+    &sl__model_threads,
+    &sl__model_select,
+    &sl__model_poll,
+#ifdef __linux__
+    &sl__model_epoll,
+#endif
     NULL,
 };
 

@@ -41,6 +41,8 @@ sl_server *sl_server_new(const sl_server_config *cfg, sl_err *err)
         return NULL;
     }
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pthread_mutex_init(&srv->reserve_lock, NULL);
+    atomic_init(&srv->stopping, 0);
     atomic_init(&srv->next_id, 1);
     return srv;
 }
@@ -69,7 +71,7 @@ void sl_server_stop(sl_server *srv)
 {
     int saved = errno;
     ssize_t n;
-    srv->stopping = 1;
+    atomic_store(&srv->stopping, 1);
     n = write(srv->stop_pipe[1], "s", 1);   /* full pipe: already woken */
     (void)n;
     errno = saved;
@@ -82,18 +84,22 @@ void sl_server_free(sl_server *srv)
     sl_close(srv->stop_pipe[0]);
     sl_close(srv->stop_pipe[1]);
     sl_close(srv->reserve_fd);
+    pthread_mutex_destroy(&srv->reserve_lock);
     sl__dgram_free(srv);
     free(srv);
 }
 
 bool sl__server_stopping(const sl_server *srv)
 {
-    return srv->stopping != 0;
+    return atomic_load(&srv->stopping) != 0;
 }
 
 void sl__server_count(sl_server *srv)
 {
-    uint64_t done = atomic_fetch_add(&srv->served, 1) + 1;
+    uint64_t done;
+    if (srv->forked_child)
+        return;    /* the fork model's parent counts its children */
+    done = atomic_fetch_add(&srv->served, 1) + 1;
     if (srv->cfg.count > 0 && done >= srv->cfg.count)
         sl_server_stop(srv);
 }
@@ -108,6 +114,7 @@ void sl__server_say(const sl_server *srv, sl_event_kind kind, const sl_conn *c,
                     const char *fmt, ...)
 {
     char msg[512];
+    sl_addr peer;
     sl_event ev;
     va_list ap;
     va_start(ap, fmt);
@@ -117,30 +124,37 @@ void sl__server_say(const sl_server *srv, sl_event_kind kind, const sl_conn *c,
     ev.kind = kind;
     ev.msg = msg;
     if (c != NULL) {
+        sl__conn_peer_get(c, &peer);
         ev.conn_id = c->id;
-        ev.peer = &c->peer;
+        ev.peer = &peer;
     }
     sl__server_emit(srv, &ev);
 }
 
 /* Out of descriptors: free the reserve, accept the waiting client and close
- * it at once, so it is answered and the listener stops being readable. */
-static void shed_one(sl_server *srv, int lfd)
+ * it at once, so it is answered and the listener stops being readable.
+ * Several event workers may get here at once: the lock keeps one of them
+ * from closing a descriptor number another has just been given. Returns 1
+ * when a client was turned away, 0 when nothing could be done. */
+static int shed_one(sl_server *srv, int lfd)
 {
     sl_addr peer;
     char who[SL_ADDRSTRLEN];
-    int fd;
-    if (srv->reserve_fd < 0)
-        return;
-    sl_close(srv->reserve_fd);
-    fd = sl_accept(lfd, &peer, true, NULL);
-    if (fd >= 0) {
-        sl__server_say(srv, SL_EV_REFUSED, NULL,
-                       "client %s refused: out of file descriptors",
-                       sl_addr_format(&peer, who, sizeof(who)));
-        sl_close(fd);
+    int fd = -1;
+    pthread_mutex_lock(&srv->reserve_lock);
+    if (srv->reserve_fd >= 0) {
+        sl_close(srv->reserve_fd);
+        fd = sl_accept(lfd, &peer, true, NULL);
+        if (fd >= 0)
+            sl_close(fd);
     }
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pthread_mutex_unlock(&srv->reserve_lock);
+    if (fd < 0)
+        return 0;
+    sl__server_say(srv, SL_EV_REFUSED, NULL, "client %s refused: out of file descriptors",
+                   sl_addr_format(&peer, who, sizeof(who)));
+    return 1;
 }
 
 int sl__server_accept(sl_server *srv, int lfd, sl_addr *peer, bool nonblock)
@@ -150,8 +164,7 @@ int sl__server_accept(sl_server *srv, int lfd, sl_addr *peer, bool nonblock)
         return fd;
     if (errno == EMFILE || errno == ENFILE) {
         int saved = errno;
-        shed_one(srv, lfd);
-        errno = saved;
+        errno = shed_one(srv, lfd) ? ECONNABORTED : saved;
     }
     return -1;
 }

@@ -1,54 +1,46 @@
 /* models/iterative.c: the book's iterative server: one client at a time,
  * the next waits in the listen queue until the current one leaves. */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 
 #include "engine/engine.h"
 #include "net/err_internal.h"
 
-/* Wait for a listener or the stop pipe. Returns the ready listener's fd,
- * 0 when stopping, -1 on error. */
-static int wait_listener(sl_server *srv, sl_err *err)
+/* Accept one client from lfd and serve it to its end. When accept cannot
+ * go on (out of descriptors, even the reserve), wait a little instead of
+ * spinning on a readable listener. */
+static void serve_next(sl_server *srv, int lfd)
 {
-    struct pollfd p[SL_MAX_LISTENERS + 1];
-    int n = 0;
-    for (int i = 0; i < srv->nlisteners; i++)
-        if (srv->listen_type[i] == SOCK_STREAM)
-            p[n++] = (struct pollfd){ .fd = srv->listen_fd[i], .events = POLLIN };
-    p[n] = (struct pollfd){ .fd = srv->stop_pipe[0], .events = POLLIN };
-    while (!sl__server_stopping(srv)) {
-        if (poll(p, (nfds_t)n + 1, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return sl__err_sys(err, "poll");
-        }
-        for (int i = 0; i < n; i++)
-            if (p[i].revents != 0)
-                return p[i].fd;
+    sl_addr peer;
+    int cfd = sl__server_accept(srv, lfd, &peer, true);
+    if (cfd >= 0) {
+        sl__conn_serve_blocking(srv, cfd, &peer);
+        return;
     }
-    return 0;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED)
+        return;
+    if (errno != EMFILE && errno != ENFILE)
+        sl__server_say(srv, SL_EV_WARN, NULL, "accept: %s", strerror(errno));
+    sl__wait_listener(srv, false, -1, SL_ACCEPT_PAUSE_MS, NULL);
 }
 
 static int run_iterative(sl_server *srv, sl_err *err)
 {
+    sl__dgram_threads dg;
+    int rc = 0;
+    if (sl__dgram_threads_start(srv, &dg, err) < 0)
+        return -1;
     while (!sl__server_stopping(srv)) {
-        sl_addr peer;
-        int cfd, lfd = wait_listener(srv, err);
-        if (lfd < 0)
-            return -1;
-        if (lfd == 0)
-            break;
-        cfd = sl__server_accept(srv, lfd, &peer, true);
-        if (cfd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EMFILE &&
-                errno != ENFILE)
-                sl__server_say(srv, SL_EV_WARN, NULL, "accept: %s", strerror(errno));
-            continue;
+        int lfd = sl__wait_listener(srv, true, -1, -1, err);
+        if (lfd == -1) {
+            rc = -1;
+            sl_server_stop(srv);
+        } else if (lfd >= 0) {
+            serve_next(srv, lfd);
         }
-        sl__conn_serve_blocking(srv, cfd, &peer);
     }
-    return 0;
+    sl__dgram_threads_join(&dg);
+    return rc;
 }
 
 const sl_model sl__model_iterative = {
