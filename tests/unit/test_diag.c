@@ -395,7 +395,7 @@ static void capture_with(const backend *b, const char *host)
         return;
     }
     T_EQ_INT(start(b, &mine, port, &e), 0);
-    T_EQ_INT(start(b, &other, (uint16_t)(port ^ 1), &e), 0);
+    T_EQ_INT(start(b, &other, 1, &e), 0);     /* port 1: no traffic of ours */
     other.port = port;
     connect_to(host, port, fds);
     T_EQ_INT(b->drain(&mine, 50, &e), 0);
