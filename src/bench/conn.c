@@ -103,8 +103,7 @@ void sl__bench_connected(bench *b, bconn *c)
     }
     sl__bench_want_write(b, c, false);
     if (b->cfg->mode == SL_BENCH_FILE) {
-        c->state = B_BUSY;
-        c->start_ns = c->open_ns;
+        c->state = B_BUSY;    /* start_ns: when this fetch was due (engine.c) */
         return;
     }
     c->state = b->cfg->mode == SL_BENCH_CONNECT ? B_BUSY : B_CHECKING;

@@ -112,7 +112,7 @@ static void text_latency(const char *label, const sl_hist *h)
 {
     if (sl_hist_count(h) == 0)
         return;
-    printf("  %-16s", label);
+    printf("  %-18s", label);   /* µ is two bytes, one column */
     for (size_t i = 0; i < 4; i++)
         printf("%s %.1f  ", qlabels[i], us(sl_hist_quantile(h, quantiles[i])));
     printf("max %.1f  mean %.1f\n", us(sl_hist_max(h)), sl_hist_mean(h) / 1000.0);
@@ -132,7 +132,10 @@ static void text_histogram(const sl_hist *h)
     for (rows = 0; rows < ROWS; rows++) {
         if (rows > 0)
             edge[rows] = edge[rows - 1] * 1.189207115;   /* 2^(1/4) */
-        cum[rows] = sl_hist_count_le(h, (uint64_t)edge[rows]);
+        uint64_t lo, hi;
+        sl_hist_bucket_range((uint64_t)edge[rows], &lo, &hi);
+        edge[rows] = (double)hi;          /* rows end on bucket edges: exact counts */
+        cum[rows] = sl_hist_count_le(h, hi);
         if (edge[rows] >= maxv || rows == ROWS - 1) {
             cum[rows] = total;
             rows++;
