@@ -167,10 +167,15 @@ int cmd_file_client(int argc, char **argv)
     sl_file_recv_result res;
     cli_progress prog;
     sl_err err;
+    const char *why;
     FILE *out;
     int fd, rc;
 
     parse(argc, argv, &o);
+    if (!o.recv.raw && !sl_file_hash_available(&why)) {
+        cli_error("%s", why);
+        return CLI_FAIL;
+    }
     out = o.recv.output != NULL && strcmp(o.recv.output, "-") == 0 ? stderr : stdout;
     fd = sl_connect(&o.ep, o.family, SOCK_STREAM, o.timeout_ms, NULL, &err);
     if (fd < 0)
