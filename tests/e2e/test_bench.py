@@ -192,6 +192,17 @@ class Bench(TestCase):
         self.assertGreater(rep["bytes_in"], 0)
         self.assertLessEqual(rep["bytes_out"] - rep["bytes_in"], 128 * 1024)
 
+    def test_bulk_never_deadlocks_against_a_blocking_server(self):
+        # The peer reads, then blocks in sendall until its echo is read: a
+        # client that wrote without reading (with more in flight than the
+        # socket buffers hold) would hang both; bench reads as it writes.
+        peer = self.py_server()
+        r, rep = self.bench(peer.port, "-m", "bulk", "-d", "0.5", "-w", "0",
+                            "--inflight", "8M", "-s", "256K", timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_no_errors(rep)
+        self.assertGreater(rep["bytes_in"], 1 << 20)
+
     def test_connect_mode(self):
         srv, many = self.echo_server()
         r, rep = self.bench(srv.port, "-m", "connect", "-d", "0.3", "-w", "0",
