@@ -20,6 +20,8 @@ typedef struct bench_opts {
     long long mem_before_kb;         /* server memory before the run (-1: unknown) */
     long long mem_hold_kb;           /* during the measured phase (-1: unknown) */
     uint64_t mem_hold_conns;         /* connections open at that sample */
+    double cpu_user_s, cpu_sys_s;    /* this process's (and its children's) CPU */
+    double wall_s;                   /* of the whole run, warm-up and opening too */
 } bench_opts;
 
 /* Mode-dependent defaults and the "cannot use X with Y" checks (exit 2). */

@@ -92,6 +92,9 @@ static void report_json(const bench_opts *o, const sl_bench_result *r)
     json_uint(&j, "open", s->open_conns);
     json_uint(&j, "peak_open", r->peak_open);
     json_uint(&j, "opened", s->opened);
+    json_double(&j, "cpu_user_s", o->cpu_user_s);
+    json_double(&j, "cpu_sys_s", o->cpu_sys_s);
+    json_double(&j, "wall_s", o->wall_s);
     json_latency(&j, "latency_us", r->latency);
     json_latency(&j, "connect_latency_us", r->connect_latency);
     json_errors(&j, s);
@@ -189,6 +192,9 @@ static void report_text(const bench_opts *o, const sl_bench_result *r)
            (unsigned long long)s->mismatches, (unsigned long long)s->mismatched_bytes,
            (unsigned long long)s->connect_errors, (unsigned long long)s->timeouts,
            (unsigned long long)s->late);
+    printf("  client cpu       %.2f s user, %.2f s system in %.2f s (%.0f%% of one CPU)\n",
+           o->cpu_user_s, o->cpu_sys_s, o->wall_s,
+           o->wall_s > 0 ? 100.0 * (o->cpu_user_s + o->cpu_sys_s) / o->wall_s : 0.0);
     if (o->server_pid > 0)
         printf("  server memory    %lld KiB before, %lld KiB holding %llu: %.0f B per connection\n",
                o->mem_before_kb, o->mem_hold_kb, (unsigned long long)o->mem_hold_conns,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 
 #include "cli/cli.h"
 #include "cli/bench_cli.h"
@@ -220,12 +221,33 @@ static int plan_procs(const bench_opts *o)
     return procs > 0 ? procs : 1;
 }
 
+static double tv_s(const struct timeval *tv)
+{
+    return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
+/* The CPU this run cost (the children's too when they held connections):
+ * on a small machine the client competes with the server for it. */
+static void cpu_used(bench_opts *o, const struct rusage *before, bool children)
+{
+    struct rusage now, kids;
+    getrusage(RUSAGE_SELF, &now);
+    o->cpu_user_s = tv_s(&now.ru_utime) - tv_s(&before->ru_utime);
+    o->cpu_sys_s = tv_s(&now.ru_stime) - tv_s(&before->ru_stime);
+    if (children && getrusage(RUSAGE_CHILDREN, &kids) == 0) {
+        o->cpu_user_s += tv_s(&kids.ru_utime);
+        o->cpu_sys_s += tv_s(&kids.ru_stime);
+    }
+}
+
 int cmd_bench(int argc, char **argv)
 {
     bench_opts o;
     sl_bench_result res;
     sl_err err;
     struct sigaction sa;
+    struct rusage ru0;
+    long long t0;
     int rc, procs;
 
     parse(argc, argv, &o);
@@ -241,10 +263,14 @@ int cmd_bench(int argc, char **argv)
     o.cfg.stop = &stop_flag;
     bench_progress_setup(&o);
     sl_err_clear(&err);
+    getrusage(RUSAGE_SELF, &ru0);
+    t0 = sl_now_ms();
     if (procs > 1)
         rc = bench_run_procs(&o, procs, &stop_flag, &res, &err);
     else
         rc = sl_bench_run(&o.cfg, &res, &err);
+    cpu_used(&o, &ru0, procs > 1);
+    o.wall_s = (double)(sl_now_ms() - t0) / 1000.0;
     bench_progress_end(&o);
     if (rc < 0)
         return cli_fail(&err);
