@@ -116,6 +116,9 @@ static void print_origin(const sl_lookup *lk, bool ok)
     if (o->source == SL_SOURCE_HOSTS)
         printf("  %-28s hosts file %s, line %d (nsswitch.conf hosts: %s)\n",
                ok ? "answered by" : "asked", o->hosts_file, o->hosts_line, o->nsswitch);
+    else if (o->hosts_line > 0)
+        printf("  %-28s resolver (nsswitch.conf hosts: %s; %s line %d is read only later)\n",
+               ok ? "answered by" : "asked", o->nsswitch, o->hosts_file, o->hosts_line);
     else
         printf("  %-28s resolver (nsswitch.conf hosts: %s; not in %s)\n",
                ok ? "answered by" : "asked", o->nsswitch, o->hosts_file);
