@@ -663,12 +663,15 @@ class EveryModel(FileTest):
             return
         path, data = self.make("m-%s.bin" % model, 2 * MiB + 5)
         srv = self.serve(self.src, "-m", model)
-        for i in range(2):
-            out = "m-%s-%d.bin" % (model, i)
-            r = self.fetch_named(srv.port, os.path.basename(path), "-o", out)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual(self.read_dst(out), data)
-        wait_for(lambda: srv.count_lines(rb"Message from client: Thank you$") == 2, 10, "2 replies")
+        clients = [subprocess.Popen([SOCKLAB, "file-client", "-q", "-o", "m-%d.bin" % i,
+                                     "127.0.0.1", str(srv.port), os.path.basename(path)],
+                                    cwd=self.dst, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE) for i in range(3)]
+        for i, c in enumerate(clients):                 # three at once
+            _, err = c.communicate(timeout=120 * SLOW)
+            self.assertEqual(c.returncode, 0, err)
+            self.assertEqual(self.read_dst("m-%d.bin" % i), data)
+        wait_for(lambda: srv.count_lines(rb"Message from client: Thank you$") == 3, 10, "3 replies")
         self.assertEqual(srv.stop(), 0)
         for f in os.listdir(self.dst):
             os.unlink(os.path.join(self.dst, f))
