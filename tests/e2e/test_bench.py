@@ -35,12 +35,13 @@ def concurrent_model():
 class PyServer:
     """A tiny echo peer in a thread: TCP (flip=True corrupts each echo) or UDP."""
 
-    def __init__(self, udp=False, flip=False, close_after=None):
+    def __init__(self, udp=False, flip=False, close_after=None, stall_after=None):
         kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
         self.sock = socket.socket(socket.AF_INET, kind)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.flip, self.close_after, self.stopping = flip, close_after, False
+        self.stall_after = stall_after
         self.conns = []
         if not udp:
             self.sock.listen(64)
@@ -79,6 +80,10 @@ class PyServer:
             if not data:
                 break
             served += len(data)
+            if self.stall_after is not None and served >= self.stall_after:
+                self.stall_after = None
+                import time
+                time.sleep(0.4)          # one stall, as a paused server would
             cut = self.close_after is not None and served >= self.close_after
             if cut:   # echo only up to close_after bytes in all, then close
                 data = data[:len(data) - (served - self.close_after)]
@@ -182,6 +187,24 @@ class Bench(TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertEqual(rep["errors"]["short"], 1)
         self.assertEqual(rep["open"], 0)
+
+    def test_open_loop_counts_a_stall_for_every_request_it_delayed(self):
+        # A server that stalls 0.4 s once. Closed loop, the stall costs one
+        # slow round trip (the max); at a fixed rate, every request that was
+        # due during the stall waits, and is timed from when it was due, so
+        # the stall reaches the p90 (a lower bound: a slow machine only adds).
+        peer = self.py_server(stall_after=64 * 20)
+        r, rep = self.bench(peer.port, "-r", "200", "-d", "1.5", "-w", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lat = rep["latency_us"]
+        self.assertGreaterEqual(lat["max"], 350000, lat)
+        # About 80 of about 300 requests were due during the stall.
+        self.assertGreaterEqual(lat["p90"], 100000, lat)
+        peer2 = self.py_server(stall_after=64 * 20)
+        r, rep = self.bench(peer2.port, "-n", "300", "-w", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreaterEqual(rep["latency_us"]["max"], 350000)
+        self.assertEqual(rep["ops"], 300)
 
     def test_bulk_checks_every_byte(self):
         srv, _ = self.echo_server()
