@@ -66,12 +66,20 @@ static double mem_per_conn(const bench_opts *o)
     return (double)(o->mem_hold_kb - o->mem_before_kb) * 1024.0 / (double)o->mem_hold_conns;
 }
 
+/* HOST:PORT, or [IPv6]:PORT. */
+static void format_target(const bench_opts *o, char *buf, size_t len)
+{
+    bool v6 = strchr(o->cfg.target.host, ':') != NULL;
+    snprintf(buf, len, "%s%s%s:%s", v6 ? "[" : "", o->cfg.target.host, v6 ? "]" : "",
+             o->cfg.target.port);
+}
+
 static void report_json(const bench_opts *o, const sl_bench_result *r)
 {
     const sl_bench_stats *s = &r->stats;
     char target[SL_HOSTLEN + SL_PORTLEN + 4];
     cli_json j;
-    snprintf(target, sizeof(target), "%s:%s", o->cfg.target.host, o->cfg.target.port);
+    format_target(o, target, sizeof(target));
     json_init(&j, stdout);
     json_object_begin(&j, NULL);
     json_str(&j, "mode", sl_bench_mode_name(o->cfg.mode));
@@ -167,8 +175,10 @@ static void report_text(const bench_opts *o, const sl_bench_result *r)
     if (o->cfg.mode != SL_BENCH_FILE && o->cfg.mode != SL_BENCH_HOLD)
         snprintf(size, sizeof(size), " %zu B %s,", o->cfg.msg_size,
                  o->cfg.mode == SL_BENCH_BULK ? "writes" : "messages");
-    printf("bench %s %s:%s: %d %s,%s %.2f s measured (warm-up %.2f s), %s, %s loop\n",
-           sl_bench_mode_name(o->cfg.mode), o->cfg.target.host, o->cfg.target.port,
+    char target[SL_HOSTLEN + SL_PORTLEN + 4];
+    format_target(o, target, sizeof(target));
+    printf("bench %s %s: %d %s,%s %.2f s measured (warm-up %.2f s), %s, %s loop\n",
+           sl_bench_mode_name(o->cfg.mode), target,
            o->cfg.connections, o->cfg.mode == SL_BENCH_UDP ? "flows" : "connections",
            size, secs, (double)o->cfg.warmup_ms / 1000.0,
            o->cfg.rate > 0 ? "open loop" : "closed loop", r->backend ? r->backend : "?");
