@@ -352,5 +352,7 @@ class Bench(TestCase):
         self.assertIn("machine", res)
         self.assertGreater(len(res["runs"]), 0)
         for run_ in res["runs"]:
+            self.assertNotIn("error", run_)
             self.assertEqual(run_["errors"], 0, run_)
+            self.assertGreater(run_["ops_per_s"], 0, run_)
         self.assertTrue(any(f.endswith(".svg") for f in os.listdir(out)))
