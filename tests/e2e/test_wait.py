@@ -60,12 +60,12 @@ class Wait(TestCase):
 
     def test_closed_port_times_out_naming_the_error(self):
         port = closed_port()
-        r = run(["wait", "-t", "0.6", "-i", "0.1", "127.0.0.1", str(port)])
+        r = run(["wait", "-t", "2", "-i", "0.1", "127.0.0.1", str(port)])
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stdout, b"")
         self.assertRegex(r.stderr.decode(),
                          r"^socklab: wait: 127\.0\.0\.1:%d did not accept a connection "
-                         r"within 0\.6 s \(\d+ attempts?\); last error: connect "
+                         r"within 2 s \(\d+ attempts?\); last error: connect "
                          r"127\.0\.0\.1:%d: Connection refused\n$" % (port, port))
         attempts = int(r.stderr.split(b"(")[1].split(b" ")[0])
         self.assertGreaterEqual(attempts, 2)
