@@ -109,6 +109,15 @@ static void add_source(bench_opts *o, const char *text)
     o->cfg.sources[o->cfg.nsources++] = text;
 }
 
+/* A loop backend built into this library, or a usage error. */
+static const char *check_backend(const char *name)
+{
+    for (const char *const *b = sl_loop_backends(); *b != NULL; b++)
+        if (strcmp(*b, name) == 0)
+            return name;
+    cli_usage_error("--backend: '%.40s' is not built in (see socklab echo-server --help)", name);
+}
+
 /* Apply one parsed option to o. */
 static void apply(bench_opts *o, int ch)
 {
@@ -133,7 +142,7 @@ static void apply(bench_opts *o, int ch)
     case OPT_SOURCES: o->nsources = (int)cli_uint("--sources", optarg, 1, SL_BENCH_MAX_SOURCES); break;
     case OPT_PID: o->server_pid = (int)cli_uint("--server-pid", optarg, 1, 1u << 30); break;
     case OPT_PROCS: o->procs = (int)cli_uint("--procs", optarg, 1, 256); break;
-    case OPT_BACKEND: o->cfg.backend = optarg; break;
+    case OPT_BACKEND: o->cfg.backend = check_backend(optarg); break;
     case OPT_HIST: o->histogram = true; break;
     case OPT_JSON: o->json = true; break;
     case '4': o->cfg.family = AF_INET; break;

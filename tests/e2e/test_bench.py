@@ -328,7 +328,9 @@ class Bench(TestCase):
                      ["bench", "127.0.0.1", "1", "-c", "0"],
                      ["bench", "127.0.0.1", "99999"],
                      ["bench", "127.0.0.1", "1", "-m", "hold", "-r", "5"],
-                     ["bench", "127.0.0.1", "1", "-m", "udp", "-s", "4"]):
+                     ["bench", "127.0.0.1", "1", "-m", "udp", "-s", "4"],
+                     ["bench", "127.0.0.1", "1", "--backend", "nope"],
+                     ["bench", "127.0.0.1", "1", "--procs", "2"]):
             r = run(args)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
             self.assertEqual(len(r.stderr.decode().strip().splitlines()), 2, r.stderr)
