@@ -138,6 +138,9 @@ class Install(unittest.TestCase):
         pc = os.path.join(prefix, "lib", "pkgconfig")
         env = dict(os.environ, PKG_CONFIG_PATH=pc)
         self.assertEqual(sh(["pkg-config", "--variable=prefix", "socklab"], env).strip(), prefix)
+        # socklab's headers need only its own include directory.
+        self.assertEqual(sh(["pkg-config", "--cflags", "socklab"], env).split(),
+                         ["-I" + os.path.join(prefix, "include")])
         flags = sh(["pkg-config", "--cflags", "--libs", "socklab"], env).split()
         self.assertIn("-lsocklab", flags)
         exe = os.path.join(self.tmp, "echo_server")
@@ -156,6 +159,17 @@ class Install(unittest.TestCase):
             r = subprocess.run([cli, "127.0.0.1", str(port)], input=b"over pkg-config\nq\n",
                                capture_output=True, env=run_env, timeout=30 * SLOW)
             self.assertEqual(r.stdout, b"Message from server: over pkg-config\n", r.stderr)
+            # The static library with `pkg-config --static` (Libs.private).
+            static = os.path.join(self.tmp, "echo_client_static")
+            libs = [f for f in sh(["pkg-config", "--static", "--libs", "socklab"], env).split()
+                    if f != "-lsocklab"]
+            sh(["cc", "-o", static, os.path.join(SRC, "examples", "echo_client.c"),
+                "-I" + os.path.join(prefix, "include"),
+                os.path.join(prefix, "lib", "libsocklab.a")] + libs + self.cflags)
+            self.assertNotIn("libsocklab", sh(["readelf", "-d", static]))
+            r = subprocess.run([static, "127.0.0.1", str(port)], input=b"static\nq\n",
+                               capture_output=True, timeout=30 * SLOW)
+            self.assertEqual(r.stdout, b"Message from server: static\n", r.stderr)
         finally:
             self.stop(p)
         self.make("uninstall", prefix)
