@@ -194,8 +194,7 @@ class Udp:
         c.send(b"T" * 300)
         c.send(b"fits")
         self.assertEqual(c.recv(1000), b"fits")   # the 300-byte one never came back
-        self.assertRegex(srv.stderr_text() + srv.wait_line(rb"(?i)trunc").string.decode(),
-                         r"(?i)trunc")
+        srv.wait_line(rb"(?i)trunc")         # reported on the server's log
 
 
 per_model(__name__, Signals, "Signals")
