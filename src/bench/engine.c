@@ -113,6 +113,11 @@ void sl__bench_unopened(bench *b, bconn *c)
 
 void sl__bench_lost(bench *b, bconn *c)
 {
+    if (!long_lived(b)) {    /* a connect-mode cycle failed: the slot goes on */
+        sl__bench_close(b, c, false);
+        push_idle(b, c);
+        return;
+    }
     sl__bench_close(b, c, true);
     b->st->open_conns--;
 }

@@ -236,6 +236,16 @@ class Bench(TestCase):
         self.assertEqual(rep["sources"], 16)
         self.assertGreaterEqual(rep["opened"], rep["ops"])
 
+    def test_connect_mode_goes_on_after_failed_cycles(self):
+        # The peer closes every connection without echoing: each cycle is a
+        # short echo, and every slot keeps cycling until the duration ends.
+        peer = self.py_server(close_after=0)
+        r, rep = self.bench(peer.port, "-m", "connect", "-c", "2", "-d", "0.4", "-w", "0")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(rep["ops"], 0)
+        self.assertGreater(rep["errors"]["short"] + rep["errors"]["resets"], 2)
+        self.assertEqual(rep["open"], 0)
+
     def test_open_loop_never_exceeds_rate(self):
         srv, _ = self.echo_server()
         r, rep = self.bench(srv.port, "-r", "400", "-d", "0.5", "-w", "0")
