@@ -32,6 +32,8 @@ const char *sl_errkind_name(sl_errkind kind)
 
 /* Format the prefix, then append ": reason" when reason is not NULL. */
 static void fill(sl_err *err, sl_errkind kind, int code, const char *reason,
+                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void fill(sl_err *err, sl_errkind kind, int code, const char *reason,
                  const char *fmt, va_list ap)
 {
     err->kind = kind;
