@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 
 /* "socklab: CMD: " then the message and a newline, on stderr. */
+static void vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void vsay(const char *fmt, va_list ap)
 {
     fprintf(stderr, "socklab: ");
