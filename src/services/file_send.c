@@ -5,6 +5,9 @@
  * it), then the checksum trailer, half-closes, and reads the receiver's
  * reply; the transfer succeeded only when the reply is "Thank you".
  *
+ * A file sent whole before and unchanged since goes out with one sendfile
+ * and the checksum kept from then (file_cache.c).
+ *
  * It moves to its next step only once everything it queued has been
  * written (bytes out reached what was queued): at once under a blocking
  * model, where sends complete before they return, or from the drained
@@ -31,7 +34,9 @@ typedef struct file_state {
     struct stat st;               /* its status when opened */
     uint64_t off;                 /* bytes of it queued so far */
     uint64_t queued;              /* bytes out once everything queued is written */
-    sl_file_hash *hash;
+    sl_file_hash *hash;           /* hashing as it goes (NULL: raw, or cached) */
+    bool cached;                  /* the checksum is known from an earlier transfer */
+    uint8_t digest[SL_FILE_HASH_LEN];
     uint8_t *chunk;
     uint8_t req[SL_FILE_REQUEST_FIXED + SL_FILE_NAME_MAX];
     size_t req_len;
@@ -61,15 +66,11 @@ static int queue(sl_conn *c, file_state *s, const void *data, size_t len, sl_err
     return 0;
 }
 
-/* Read the next chunk, hash it, and queue the same range with sendfile. */
-static int send_chunk(sl_conn *c, file_state *s, sl_err *err)
+/* Read n bytes at the current offset into the chunk buffer and hash them. */
+static int read_and_hash(file_state *s, size_t n, sl_err *err)
 {
-    uint64_t left = (uint64_t)s->st.st_size - s->off;
-    size_t n = left < CHUNK ? (size_t)left : CHUNK;
     size_t got = 0;
-    if (s->cfg->raw)
-        n = left > (1u << 30) ? (1u << 30) : (size_t)left;   /* nothing to hash */
-    while (!s->cfg->raw && got < n) {
+    while (got < n) {
         ssize_t r = pread(s->fd, s->chunk + got, n - got, (off_t)(s->off + got));
         if (r < 0 && errno == EINTR)
             continue;
@@ -80,8 +81,20 @@ static int send_chunk(sl_conn *c, file_state *s, sl_err *err)
                            s->name, (unsigned long long)(s->off + got));
         got += (size_t)r;
     }
-    if (!s->cfg->raw)
-        sl_file_hash_update(s->hash, s->chunk, n);
+    sl_file_hash_update(s->hash, s->chunk, n);
+    return 0;
+}
+
+/* Queue the next range with sendfile: the rest of the file at once, or,
+ * while hashing, one chunk (read once more, from the page cache, to hash). */
+static int send_chunk(sl_conn *c, file_state *s, sl_err *err)
+{
+    uint64_t n = (uint64_t)s->st.st_size - s->off;
+    if (s->hash != NULL) {
+        n = n < CHUNK ? n : CHUNK;
+        if (read_and_hash(s, (size_t)n, err) < 0)
+            return -1;
+    }
     s->queued += n;
     s->off += n;
     return sl_conn_send_file(c, s->fd, (off_t)(s->off - n), n, err);
@@ -101,7 +114,12 @@ static int end_file(sl_conn *c, file_state *s, sl_err *err)
                        "so the receiver discards it", s->name);
     if (!s->cfg->raw) {
         t.algorithm = SL_FILE_HASH_XXH3_128;
-        sl_file_hash_final(s->hash, t.hash);
+        if (s->cached) {
+            memcpy(t.hash, s->digest, SL_FILE_HASH_LEN);
+        } else {
+            sl_file_hash_final(s->hash, t.hash);
+            sl__file_cache_put(&s->st, t.hash);   /* sent whole, unchanged */
+        }
         sl_file_hash_hex(t.hash, hex);
         if (sl_file_trailer_encode(&t, frame, sizeof(frame), err) < 0 ||
             queue(c, s, frame, sizeof(frame), err) < 0)
@@ -110,8 +128,9 @@ static int end_file(sl_conn *c, file_state *s, sl_err *err)
     drop_file(s);
     sl_conn_shutdown(c);
     s->phase = PH_REPLY;
-    sl_conn_log(c, "sent %s: %llu bytes%s%s, half-closed; waiting for the reply", s->name,
-                (unsigned long long)s->st.st_size, hex[0] ? ", xxh3-128:" : "", hex);
+    sl_conn_log(c, "sent %s: %llu bytes%s%s%s, half-closed; waiting for the reply", s->name,
+                (unsigned long long)s->st.st_size, hex[0] ? ", xxh3-128:" : "", hex,
+                s->cached ? " (kept from an earlier transfer of the unchanged file)" : "");
     return 0;
 }
 
@@ -138,9 +157,9 @@ static int start(sl_conn *c, file_state *s, const char *name, sl_err *err)
         return -1;
     snprintf(s->name, sizeof(s->name), "%s", base);
     if (!s->cfg->raw) {
-        s->hash = sl_file_hash_new(err);
-        s->chunk = malloc(CHUNK);
-        if (s->hash == NULL || s->chunk == NULL)
+        s->cached = sl__file_cache_get(&s->st, s->digest);
+        if (!s->cached && ((s->hash = sl_file_hash_new(err)) == NULL ||
+                           (s->chunk = malloc(CHUNK)) == NULL))
             return s->hash ? sl__err_sys(err, "malloc") : -1;
         n = sl_file_header_encode(base, strlen(base), (uint64_t)s->st.st_size,
                                   SL_FILE_HASH_XXH3_128, hdr, sizeof(hdr), err);

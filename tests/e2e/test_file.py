@@ -297,6 +297,30 @@ class RoundTrip(FileTest):
         self.need_checksum()
         self.round_trip(100 * MiB)
 
+    def test_file_changed_between_transfers_sends_new_checksum(self):
+        """The sender keeps the checksum of a file it sent whole; a change,
+        even one that puts the old size and mtime back, is never sent with
+        the old checksum."""
+        self.need_checksum()
+        path, data = self.make("ch.bin", 200000)
+        srv = self.serve(path)
+        r = self.fetch(srv.port, "-o", "one.bin")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.fetch(srv.port, "-o", "two.bin")             # the same file again
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read_dst("two.bin"), data)
+        srv.wait_line(rb"client 2 .*kept from an earlier transfer")
+        st = os.stat(path)
+        new = bytes(b ^ 0xFF for b in data[:100]) + data[100:]
+        with open(path, "r+b") as f:
+            f.write(new[:100])
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))   # size and mtime as before
+        r = self.fetch(srv.port, "-o", "three.bin")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read_dst("three.bin"), new)
+        srv.wait_line(rb"client 3 .* left")
+        self.assertEqual(srv.count_lines(rb"kept from an earlier"), 1)
+
     def test_names_with_spaces_and_utf8_from_a_directory(self):
         self.need_checksum()
         names = ["with space.bin", "\u00fc\u65e5\u672c \u00e9.bin", "sub dir/\u00e4 b.txt"]
@@ -306,7 +330,8 @@ class RoundTrip(FileTest):
             r = self.fetch_named(srv.port, n)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertEqual(self.read_dst(os.path.basename(n)), files[n])
-        self.assertEqual(srv.count_lines(rb"Message from client: Thank you"), 3)
+        wait_for(lambda: srv.count_lines(rb"Message from client: Thank you") == 3, 10,
+                 "3 replies")
 
     def test_json_summaries(self):
         self.need_checksum()
@@ -376,7 +401,7 @@ class RoundTrip(FileTest):
         r = self.fetch(srv.port)                   # exists: the client says Error
         self.assertEqual(r.returncode, 1)
         self.assertEqual(srv.wait(), 1)
-        self.assertIn("1 of 1 transfers failed", srv.stderr_text())
+        srv.wait_line(rb"1 of 1 transfers failed")
 
     @unittest.skipUnless(os.environ.get("SOCKLAB_TEST_BIG"),
                          "moves 4.5 GiB through loopback: set SOCKLAB_TEST_BIG=1 to run it")
