@@ -14,6 +14,7 @@
  * callback under an event model. With --raw it speaks the seed's protocol:
  * the bytes from the start, the half-close, then the reply. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,7 @@ static int start(sl_conn *c, file_state *s, const char *name, sl_err *err)
     s->fd = sl__file_open_served(s->cfg, name, &s->st, err);
     if (s->fd < 0)
         return -1;
+    (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);   /* read ahead: a hint */
     snprintf(s->name, sizeof(s->name), "%s", base);
     if (!s->cfg->raw) {
         s->cached = sl__file_cache_get(&s->st, s->digest);
