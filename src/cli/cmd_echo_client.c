@@ -88,6 +88,38 @@ static void check_udp(const client_opts *o)
         cli_usage_error("--count needs --size");
 }
 
+/* Apply one parsed option to o. */
+static void apply(client_opts *o, int ch, char **argv)
+{
+    switch (ch) {
+    case 'r': o->raw = true; break;
+    case 't':
+        o->timeout_ms = cli_seconds_ms("--timeout", optarg, 0.001, 3600);
+        o->timeout_set = true;
+        break;
+    case 'u': o->udp = true; break;
+    case 'c': o->connected = true; break;
+    case OPT_RETRIES:
+        o->retries = (unsigned)cli_uint("--retries", optarg, 0, 1000);
+        o->retries_set = true;
+        break;
+    case OPT_SIZE:
+        o->size = (size_t)cli_size("--size", optarg, 0, SL_UDP_MAX_V6);
+        o->size_set = true;
+        break;
+    case OPT_COUNT:
+        o->count = cli_uint("--count", optarg, 1, UINT64_MAX);
+        o->count_set = true;
+        break;
+    case '4': o->family = AF_INET; break;
+    case '6': o->family = AF_INET6; break;
+    case 'q': o->quiet = true; break;
+    case 'h': help();
+    case ':': cli_usage_error("option %s needs a value", argv[optind - 1]);
+    default: cli_usage_error("unknown option '%.40s'", argv[optind - 1]);
+    }
+}
+
 /* Parse argv into o; any mistake exits 2. */
 static void parse(int argc, char **argv, client_opts *o)
 {
@@ -95,35 +127,8 @@ static void parse(int argc, char **argv, client_opts *o)
     memset(o, 0, sizeof(*o));
     o->timeout_ms = 10000;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":rt:uc46qh", long_opts, NULL)) != -1) {
-        switch (ch) {
-        case 'r': o->raw = true; break;
-        case 't':
-            o->timeout_ms = cli_seconds_ms("--timeout", optarg, 0.001, 3600);
-            o->timeout_set = true;
-            break;
-        case 'u': o->udp = true; break;
-        case 'c': o->connected = true; break;
-        case OPT_RETRIES:
-            o->retries = (unsigned)cli_uint("--retries", optarg, 0, 1000);
-            o->retries_set = true;
-            break;
-        case OPT_SIZE:
-            o->size = (size_t)cli_size("--size", optarg, 0, SL_UDP_MAX_V6);
-            o->size_set = true;
-            break;
-        case OPT_COUNT:
-            o->count = cli_uint("--count", optarg, 1, UINT64_MAX);
-            o->count_set = true;
-            break;
-        case '4': o->family = AF_INET; break;
-        case '6': o->family = AF_INET6; break;
-        case 'q': o->quiet = true; break;
-        case 'h': help();
-        case ':': cli_usage_error("option %s needs a value", argv[optind - 1]);
-        default: cli_usage_error("unknown option '%.40s'", argv[optind - 1]);
-        }
-    }
+    while ((ch = getopt_long(argc, argv, ":rt:uc46qh", long_opts, NULL)) != -1)
+        apply(o, ch, argv);
     if (optind == argc)
         cli_usage_error("missing HOST and PORT");
     cli_endpoint("address", argv[optind], &o->ep);
