@@ -677,6 +677,9 @@ class EveryModel(FileTest):
                 self.one_model(model)
 
     def one_model(self, model):
+        for d in (self.src, self.dst):
+            for f in os.listdir(d):
+                os.unlink(os.path.join(d, f))
         raw_path, raw_data = self.make("raw-%s.bin" % model, 2 * MiB + 3)
         raw = self.serve(raw_path, "--raw", "-m", model)
         r = self.fetch(raw.port, "--raw", "-o", "raw-%s.bin" % model)
@@ -697,7 +700,11 @@ class EveryModel(FileTest):
             self.assertEqual(c.returncode, 0, err)
             self.assertEqual(self.read_dst("m-%d.bin" % i), data)
         wait_for(lambda: srv.count_lines(rb"Message from client: Thank you$") == 3, 10, "3 replies")
-        self.assertEqual(srv.stop(), 0)
+        r = self.fetch_named(srv.port, "nothere")         # refused: a failed transfer,
+        self.assertEqual(r.returncode, 1, r.stderr)       # counted even in a forked child
+        self.assertIn(b"no such file", r.stderr)
+        srv.wait_line(rb"failed .*nothere: no such file")
+        self.assertEqual(srv.stop(), 1)
         for f in os.listdir(self.dst):
             os.unlink(os.path.join(self.dst, f))
         returncode, err = Failures.kill_mid_transfer(self, "-m", model)
