@@ -163,7 +163,7 @@ int sl_server_set_dgram(sl_server *srv, const sl_dgram_config *cfg, sl_err *err)
 
 void sl_server_dgram_stats(const sl_server *srv, sl_dgram_stats *out)
 {
-    dgram *d = atomic_load(&((sl_server *)(uintptr_t)srv)->dgram);
+    dgram *d = atomic_load(&srv->dgram);
     memset(out, 0, sizeof(*out));
     if (d == NULL)
         return;
