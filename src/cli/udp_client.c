@@ -30,13 +30,16 @@ typedef struct udp_peer {
     const udp_client_opts *o;
     int fd;
     sl_addr server;
+    struct addrinfo *res;  /* the name's addresses */
+    struct addrinfo *cur;  /* the one in use */
+    bool answered;         /* an echo came back: the address is the right one */
     bool local_shown;      /* the kernel-chosen local address was reported */
     uint8_t *echo;         /* ECHO_CAP bytes */
     uint64_t strays;       /* datagrams from others, ignored */
     uint64_t resent;       /* datagrams sent again after a timeout */
 } udp_peer;
 
-enum { RT_OK = 0, RT_FAIL = -1, RT_TIMEOUT = -2 };
+enum { RT_OK = 0, RT_FAIL = -1, RT_TIMEOUT = -2, RT_REFUSED = -3 };
 
 static long long now_ns(void)
 {
@@ -45,37 +48,62 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Open the socket: connected, or unconnected to the first address of ep. */
-static int peer_open(udp_peer *p, sl_err *err)
+/* Open a socket for address ai (closing the one before): connected to
+ * it, or unconnected. Reports a failure itself. */
+static int use_address(udp_peer *p, const struct addrinfo *ai)
 {
-    struct addrinfo *res;
     char where[SL_ADDRSTRLEN];
-    if (p->o->connected) {
-        p->fd = sl_connect(p->o->ep, p->o->family, SOCK_DGRAM, 0, &p->server, err);
-        if (p->fd < 0)
-            return -1;
-        if (!p->o->quiet)
-            fprintf(stderr, "udp socket connected to %s (connect() sends nothing on "
-                    "UDP: it fixes the peer, so only its datagrams and its ICMP errors "
-                    "reach this socket)\n", sl_addr_format(&p->server, where, sizeof(where)));
-        return 0;
-    }
-    if (sl_resolve(p->o->ep, p->o->family, SOCK_DGRAM, false, &res, err) < 0)
-        return -1;
-    sl_addr_set(&p->server, res->ai_addr, res->ai_addrlen);
-    p->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    freeaddrinfo(res);
+    sl_close(p->fd);
+    sl_addr_set(&p->server, ai->ai_addr, ai->ai_addrlen);
     sl_addr_format(&p->server, where, sizeof(where));
-    if (p->fd < 0) {
-        int e = errno;
-        sl_err_clear(err);
-        snprintf(err->msg, sizeof(err->msg), "socket %s: %s", where, strerror(e));
-        err->kind = SL_ESYS;
+    p->local_shown = false;
+    p->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (p->fd < 0 || (p->o->connected && connect(p->fd, ai->ai_addr, ai->ai_addrlen) < 0)) {
+        cli_error("%s %s: %s", p->fd < 0 ? "socket" : "connect", where, strerror(errno));
+        p->fd = sl_close(p->fd);
         return -1;
     }
-    if (!p->o->quiet)
+    if (p->o->quiet)
+        return 0;
+    if (p->o->connected)
+        fprintf(stderr, "udp socket connected to %s (connect() sends nothing on UDP: it "
+                "fixes the peer, so only its datagrams and its ICMP errors reach this "
+                "socket)\n", where);
+    else
         fprintf(stderr, "udp socket, unconnected, to %s (sendto/recvfrom)\n", where);
     return 0;
+}
+
+/* Resolve ep and open a socket for the first address that takes one.
+ * A resolver failure is left in err; a socket failure is reported here. */
+static int peer_open(udp_peer *p, sl_err *err)
+{
+    sl_err_clear(err);
+    if (sl_resolve(p->o->ep, p->o->family, SOCK_DGRAM, false, &p->res, err) < 0)
+        return -1;
+    for (p->cur = p->res; p->cur != NULL; p->cur = p->cur->ai_next)
+        if (use_address(p, p->cur) == 0)
+            return 0;
+    return -1;
+}
+
+/* No answer from this address before any echo came back (refused, or
+ * timed out): go on to the name's next address, as a TCP client does. */
+static bool next_address(udp_peer *p, int why)
+{
+    char where[SL_ADDRSTRLEN];
+    if (p->answered)
+        return false;
+    while (p->cur != NULL && p->cur->ai_next != NULL) {
+        if (!p->o->quiet)
+            fprintf(stderr, "%s %s: trying the next address\n",
+                    why == RT_REFUSED ? "connection refused by" : "no echo from",
+                    sl_addr_format(&p->server, where, sizeof(where)));
+        p->cur = p->cur->ai_next;
+        if (use_address(p, p->cur) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* After the first send, say which address the kernel bound (the seed: an
@@ -117,7 +145,7 @@ static int send_one(udp_peer *p, const uint8_t *msg, size_t len)
         if (errno == EINTR)
             continue;
         if (errno == ECONNREFUSED)
-            return refused(p);
+            return RT_REFUSED;
         if (errno == EMSGSIZE)
             cli_error("send: a datagram of %zu bytes is too large for UDP (at most %d "
                       "bytes over IPv4, %d over IPv6)", len, SL_UDP_MAX_V4, SL_UDP_MAX_V6);
@@ -147,7 +175,7 @@ static ssize_t recv_one(udp_peer *p, sl_addr *from, long long deadline_ms)
         if (errno == EINTR || errno == EAGAIN)
             continue;
         if (errno == ECONNREFUSED)
-            return refused(p);
+            return RT_REFUSED;
         cli_error("recv: %s", strerror(errno));
         return RT_FAIL;
     }
@@ -209,9 +237,10 @@ static int lost(const udp_peer *p, size_t len)
     return RT_FAIL;
 }
 
-/* Send msg and wait for its whole echo, sending again after each timeout. */
-static int round_trip(udp_peer *p, const uint8_t *msg, size_t len, const uint8_t *prev,
-                      size_t prev_len)
+/* Send msg and wait for its whole echo, sending again after each timeout.
+ * Returns RT_TIMEOUT when every try timed out. */
+static int tries(udp_peer *p, const uint8_t *msg, size_t len, const uint8_t *prev,
+                 size_t prev_len)
 {
     for (unsigned try = 0; try <= p->o->retries; try++) {
         int rc = send_one(p, msg, len);
@@ -227,7 +256,25 @@ static int round_trip(udp_peer *p, const uint8_t *msg, size_t len, const uint8_t
                         p->o->retries + 1);
         }
     }
-    return lost(p, len);
+    return RT_TIMEOUT;
+}
+
+/* One datagram and its echo, over the name's addresses until one answers. */
+static int round_trip(udp_peer *p, const uint8_t *msg, size_t len, const uint8_t *prev,
+                      size_t prev_len)
+{
+    for (;;) {
+        int rc = tries(p, msg, len, prev, prev_len);
+        if (rc == RT_OK)
+            p->answered = true;
+        if ((rc == RT_REFUSED || rc == RT_TIMEOUT) && next_address(p, rc))
+            continue;
+        if (rc == RT_REFUSED)
+            return refused(p);
+        if (rc == RT_TIMEOUT)
+            return lost(p, len);
+        return rc;
+    }
 }
 
 /* True for a line that quits: Q or q, with or without its newline. */
@@ -335,11 +382,14 @@ int udp_client_run(const udp_client_opts *o)
     p.o = o;
     p.echo = echo;
     p.fd = -1;
-    if (peer_open(&p, &err) < 0)
-        return cli_fail(&err);
+    if (peer_open(&p, &err) < 0) {
+        sl_addrinfo_free(p.res);
+        return err.kind != SL_OK ? cli_fail(&err) : CLI_FAIL;
+    }
     if (o->connected)
         show_local(&p);
     rc = o->generate ? generated(&p) : line_loop(&p);
     sl_close(p.fd);
+    sl_addrinfo_free(p.res);
     return rc;
 }

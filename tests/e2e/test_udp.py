@@ -10,11 +10,13 @@ duplicate, and checks generated datagrams with --size/--count."""
 import os
 import re
 import select
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
-from harness import TestCase, run, recv_exact, wait_for, SLOW
+from harness import TestCase, run, recv_exact, wait_for, SOCKLAB, SLOW
 
 LOCAL = "127.0.0.1"
 REFLECTOR_PORTS = (7, 19, 13, 17, 37)
@@ -51,6 +53,23 @@ def closed_udp_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+# Run "$@" with /etc/hosts, resolv.conf and nsswitch.conf from directory $1,
+# in a private mount namespace: hosts come from the file only, and the
+# resolver points at 127.0.0.1, so no DNS query can leave the machine.
+PRIVATE_HOSTS = ('d=$1; shift; mount --bind "$d/resolv.conf" /etc/resolv.conf && '
+                 'mount --bind "$d/nsswitch.conf" /etc/nsswitch.conf && '
+                 'mount --bind "$d/hosts" /etc/hosts && exec "$@"')
 
 
 def nothing_arrives(sock, seconds=0.2):
@@ -375,6 +394,39 @@ class Client(UdpTestCase):
         self.assertIn(b"connection refused (ECONNREFUSED)", r.stderr)
         self.assertIn(b"ICMP port unreachable", r.stderr)
         self.assertLess(elapsed, 15 * SLOW, "waited for the timeout instead")
+
+    def with_hosts(self, hosts, args, input):
+        """Run socklab ARGS where /etc/hosts is hosts (see PRIVATE_HOSTS)."""
+        if shutil.which("unshare") is None:
+            self.skipTest("unshare(1) is not installed")
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        for name, text in (("hosts", hosts), ("resolv.conf", "nameserver 127.0.0.1\n"),
+                           ("nsswitch.conf", "hosts: files\n")):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        probe = subprocess.run(["unshare", "-m", "sh", "-c", PRIVATE_HOSTS, "sh", d, "true"],
+                               capture_output=True, timeout=30 * SLOW)
+        if probe.returncode != 0:
+            self.skipTest("no private mount namespace: %s" % probe.stderr.decode().strip())
+        return subprocess.run(["unshare", "-m", "sh", "-c", PRIVATE_HOSTS, "sh", d, SOCKLAB,
+                               *args], input=input, capture_output=True, timeout=60 * SLOW)
+
+    def test_name_with_two_addresses_tries_the_next(self):
+        # "twohosts" is ::1 then 127.0.0.1; the server listens on 127.0.0.1
+        # only. The first address refuses (connected) or stays silent
+        # (unconnected): the client goes on to the next, as TCP clients do.
+        srv = self.udp_server("-q")
+        hosts = "127.0.0.1 localhost\n::1 twohosts\n127.0.0.1 twohosts\n"
+        for extra in (["--connected", "-t", "30"], ["-t", "0.2", "--retries", "1"]):
+            with self.subTest(mode=extra[0]):
+                r = self.with_hosts(hosts, ["echo-client", "--udp", *extra, "twohosts",
+                                            str(srv.udp[1])], b"hi\n")
+                self.assertEqual((r.returncode, r.stdout), (0, b"Message from server: hi\n"),
+                                 r.stderr)
+                if ipv6_loopback():
+                    self.assertIn(b"[::1]:%d: trying the next address" % srv.udp[1],
+                                  r.stderr)
 
     def test_unconnected_closed_port_times_out_after_retries(self):
         port = closed_udp_port()
