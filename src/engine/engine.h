@@ -28,7 +28,7 @@ struct sl_server {
                                         * never drained: once stopped it stays
                                         * readable and wakes every thread and child */
     int reserve_fd;                    /* spare descriptor for the EMFILE trick */
-    pthread_mutex_t reserve_lock;      /* several event workers may shed at once */
+    pthread_mutex_t reserve_lock;      /* serialises accepts and the EMFILE reserve */
     atomic_int stopping;               /* lock-free: set from signal handlers too */
     bool forked_child;                 /* fork model: this copy does not count */
     atomic_uint_fast64_t next_id;

@@ -133,15 +133,13 @@ void sl__server_say(const sl_server *srv, sl_event_kind kind, const sl_conn *c,
 
 /* Out of descriptors: free the reserve, accept the waiting client and close
  * it at once, so it is answered and the listener stops being readable.
- * Several event workers may get here at once: the lock keeps one of them
- * from closing a descriptor number another has just been given. Returns 1
- * when a client was turned away, 0 when nothing could be done. */
+ * Called with reserve_lock held. Returns 1 when a client was turned away,
+ * 0 when nothing could be done (the reserve is tried again next time). */
 static int shed_one(sl_server *srv, int lfd)
 {
     sl_addr peer;
     char who[SL_ADDRSTRLEN];
     int fd = -1;
-    pthread_mutex_lock(&srv->reserve_lock);
     if (srv->reserve_fd >= 0) {
         sl_close(srv->reserve_fd);
         fd = sl_accept(lfd, &peer, true, NULL);
@@ -149,7 +147,6 @@ static int shed_one(sl_server *srv, int lfd)
             sl_close(fd);
     }
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    pthread_mutex_unlock(&srv->reserve_lock);
     if (fd < 0)
         return 0;
     sl__server_say(srv, SL_EV_REFUSED, NULL, "client %s refused: out of file descriptors",
@@ -157,14 +154,19 @@ static int shed_one(sl_server *srv, int lfd)
     return 1;
 }
 
+/* Accepts are serialised (the lock is uncontended with one acceptor): the
+ * descriptor number the reserve frees must go to the client being turned
+ * away, not to another worker's accept, or the reserve would be lost and
+ * queued clients left waiting. */
 int sl__server_accept(sl_server *srv, int lfd, sl_addr *peer, bool nonblock)
 {
-    int fd = sl_accept(lfd, peer, nonblock, NULL);
-    if (fd >= 0 || errno == EAGAIN || errno == EWOULDBLOCK)
-        return fd;
-    if (errno == EMFILE || errno == ENFILE) {
-        int saved = errno;
-        errno = shed_one(srv, lfd) ? ECONNABORTED : saved;
-    }
-    return -1;
+    int fd, saved;
+    pthread_mutex_lock(&srv->reserve_lock);
+    fd = sl_accept(lfd, peer, nonblock, NULL);
+    saved = errno;
+    if (fd < 0 && (saved == EMFILE || saved == ENFILE))
+        saved = shed_one(srv, lfd) ? ECONNABORTED : saved;
+    pthread_mutex_unlock(&srv->reserve_lock);
+    errno = saved;
+    return fd;
 }
