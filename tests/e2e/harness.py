@@ -103,7 +103,11 @@ class Proc:
     def wait(self, timeout=10.0):
         """Wait for exit; returns the status. Kills and fails after timeout."""
         try:
-            return self.p.wait(timeout * SLOW)
+            rc = self.p.wait(timeout * SLOW)
+            # The reader sees EOF once the process (and any child holding its
+            # stderr) is gone: join it so stderr_text() has every line.
+            self.reader.join(timeout * SLOW)
+            return rc
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError("%s did not exit in %.0f s; stderr:\n%s"
