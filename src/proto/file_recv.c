@@ -109,7 +109,10 @@ static int body_error(const recv_ctx *x, sl_err *err)
     if (err == NULL)
         return -1;
     snprintf(what, sizeof(what), "%.380s", err->msg);
-    if (x->o->raw)
+    if (x->o->raw && x->res->received == 0 && err->kind == SL_ETIMEDOUT)
+        snprintf(err->msg, sizeof(err->msg), "%s (a socklab file-server without --raw "
+                 "waits for a request: leave out --raw)", what);
+    else if (x->o->raw)
         snprintf(err->msg, sizeof(err->msg), "%s after %llu bytes", what,
                  (unsigned long long)x->res->received);
     else
