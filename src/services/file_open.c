@@ -108,6 +108,7 @@ int sl_file_service_prepare(const char *path, bool raw, sl_file_service_config *
                             uint64_t *size, sl_err *err)
 {
     struct stat st;
+    sl_err why;
     const char *base = sl_file_name_base(path);
     int fd;
     memset(cfg, 0, sizeof(*cfg));
@@ -125,8 +126,9 @@ int sl_file_service_prepare(const char *path, bool raw, sl_file_service_config *
         cfg->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return cfg->dir_fd < 0 ? sl__err_sys(err, "%s", path) : 0;
     }
-    if (!raw && sl_file_name_check(base, strlen(base), err) < 0)
-        return sl__err(err, SL_EINPUT, EINVAL, "%s: this name cannot be sent", path);
+    if (!raw && sl_file_name_check(base, strlen(base), &why) < 0)
+        return sl__err(err, SL_EINPUT, EINVAL, "%s: cannot be sent under this name (%s)",
+                       path, why.msg);
     if ((fd = sl__file_open_served(cfg, "", &st, err)) < 0)
         return -1;
     *size = (uint64_t)st.st_size;
