@@ -351,6 +351,33 @@ class ModelMatrix:
         wait_for(lambda: served_once(srv, b"again"), timeout=20, interval=0.05,
                  what="a client served after the others left")
 
+    def test_max_clients_others_wait(self):
+        if self.model == "iterative":
+            self.skipTest("iterative serves one client at a time by design")
+        srv = self.start("--max-clients", "3")
+        socks = [connect(srv) for _ in range(4)]
+        self.addCleanup(self.close_all, socks)
+        for s in socks[:3]:
+            s.sendall(b"a")
+            self.assertEqual(recv_exact(s, 1), b"a")
+        if self.model == "fork":
+            self.assertEqual(len(children(srv.pid)), 3)
+        socks[3].sendall(b"b")
+        r, _, _ = select.select([socks[3]], [], [], 0.5)
+        self.assertEqual(r, [], "a fourth client was served beyond --max-clients 3")
+        socks[0].close()
+        self.assertEqual(recv_exact(socks[3], 1), b"b")
+
+    def test_idle_client_is_closed(self):
+        srv = self.start("--idle-timeout", "0.3")
+        with connect(srv) as s:
+            s.sendall(b"hi")
+            self.assertEqual(recv_exact(s, 2), b"hi")
+            t0 = time.monotonic()
+            self.assertEqual(s.recv(1), b"")          # FIN after the idle time
+            self.assertGreater(time.monotonic() - t0, 0.2)
+        srv.wait_line(rb"idle for 300 ms")
+
     def test_sigterm_with_50_active_clients_exits_0(self):
         srv = self.start("--close-timeout", "2")
         socks = [connect(srv) for _ in range(50)]
@@ -394,21 +421,6 @@ class ForkOnly:
         # Every child exits once its client closed; none may stay a zombie.
         wait_for(lambda: children(srv.pid) == [], timeout=15,
                  what="no children (zombies: %s)" % [c for c in children(srv.pid) if c[1] == "Z"])
-
-    def test_fork_max_clients_caps_children(self):
-        srv = self.server("echo-server", "-p", "0", "-b", "127.0.0.1", "-q", "-m", "fork",
-                          "--max-clients", "3")
-        socks = [connect(srv) for _ in range(6)]
-        self.addCleanup(self.close_all, socks)
-        for s in socks[:3]:
-            s.sendall(b"a")
-            self.assertEqual(recv_exact(s, 1), b"a")
-        self.assertEqual(len(children(srv.pid)), 3)
-        socks[3].sendall(b"b")
-        r, _, _ = select.select([socks[3]], [], [], 0.3)
-        self.assertEqual(r, [], "a fourth child was started")
-        socks[0].close()
-        self.assertEqual(recv_exact(socks[3], 1), b"b")
 
     def close_all(self, socks):
         for s in socks:
