@@ -378,6 +378,14 @@ class ModelMatrix:
             self.assertGreater(time.monotonic() - t0, 0.2)
         srv.wait_line(rb"idle for 300 ms")
 
+    def test_count_exits_after_n_clients(self):
+        srv = self.start("--count", "3")
+        for _ in range(3):
+            with connect(srv) as s:
+                s.sendall(b"c")
+                self.assertEqual(recv_exact(s, 1), b"c")
+        self.assertEqual(srv.wait(10), 0)
+
     def test_sigterm_with_50_active_clients_exits_0(self):
         srv = self.start("--close-timeout", "2")
         socks = [connect(srv) for _ in range(50)]
@@ -391,7 +399,7 @@ class ModelMatrix:
         rc = srv.stop(signal.SIGTERM, timeout=15)
         took = time.monotonic() - t0
         self.assertEqual(rc, 0, srv.stderr_text())
-        self.assertLess(took, 10 * SLOW)
+        self.assertLess(took, (2 + 4) * SLOW, "not within the close bound (2 s) and a margin")
         active.join(10 * SLOW)
         if self.model == "fork":
             self.assertEqual(children(srv.pid), [])
