@@ -98,8 +98,10 @@ static void sync_interest(sl__worker *w, sl_conn *c)
  * the record for sl__event_reap (events of this batch may still name it). */
 static void close_now(sl__worker *w, sl_conn *c, const sl_err *why)
 {
-    if (!c->closing)
+    if (!c->closing) {
         sl__conn_release(c, why);
+        sl__event_unadmit(w->srv);
+    }
     sl_loop_del(w->loop, c->fd);
     sl_close(c->fd);
     list_drop(list_of(w, c), c);
@@ -114,8 +116,10 @@ static void close_now(sl__worker *w, sl_conn *c, const sl_err *why)
  * input until the peer's EOF or the close deadline. */
 static void linger(sl__worker *w, sl_conn *c, const sl_err *why)
 {
-    if (!c->closing)
+    if (!c->closing) {
         sl__conn_release(c, why);
+        sl__event_unadmit(w->srv);
+    }
     c->closing = true;
     if (!c->shut_done)
         shutdown(c->fd, SHUT_WR);
@@ -332,6 +336,7 @@ void sl__event_open(sl__worker *w, int fd, const sl_addr *peer)
                        c == NULL ? "out of memory" : err.msg);
         free(c);
         sl_close(fd);
+        sl__event_unadmit(w->srv);
         return;
     }
     if (sl__conn_init(c, w->srv, fd, peer, false, &err) < 0) {
@@ -339,6 +344,7 @@ void sl__event_open(sl__worker *w, int fd, const sl_addr *peer)
         sl_loop_del(w->loop, fd);
         sl_close(fd);
         free(c);
+        sl__event_unadmit(w->srv);
         return;
     }
     c->interest = SL_EV_READ;

@@ -34,6 +34,8 @@ struct sl_server {
     atomic_uint_fast64_t next_id;
     atomic_uint_fast64_t served;       /* connections finished */
     atomic_int active;                 /* connections open now */
+    atomic_int admitted;               /* event models: places taken within
+                                        * max_clients, reserved before accept */
     struct sl__dgram *_Atomic dgram;   /* engine/dgram.c's state, made on first use */
 };
 

@@ -31,6 +31,9 @@ typedef struct sl__worker {
     sl_err err;
 } sl__worker;
 
+/* Give back the --max-clients place of a client (event_serve.c). */
+void sl__event_unadmit(sl_server *srv);
+
 /* Serve a readiness event on c. */
 void sl__event_conn(sl__worker *w, sl_conn *c, unsigned events);
 

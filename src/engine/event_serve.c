@@ -65,9 +65,28 @@ static void pause_accepting(sl__worker *w)
     w->accept_retry = w->now + PAUSE_MS;
 }
 
+/* Take a --max-clients place before accepting. Workers accept at the same
+ * time, so the place is reserved atomically, not checked against a count
+ * that grows only later. */
+static bool admit(sl_server *srv)
+{
+    if (srv->cfg.max_clients <= 0)
+        return true;
+    if (atomic_fetch_add(&srv->admitted, 1) < srv->cfg.max_clients)
+        return true;
+    atomic_fetch_sub(&srv->admitted, 1);
+    return false;
+}
+
+void sl__event_unadmit(sl_server *srv)
+{
+    if (srv->cfg.max_clients > 0)
+        atomic_fetch_sub(&srv->admitted, 1);
+}
+
 static bool at_max(const sl_server *srv)
 {
-    return srv->cfg.max_clients > 0 && atomic_load(&srv->active) >= srv->cfg.max_clients;
+    return srv->cfg.max_clients > 0 && atomic_load(&srv->admitted) >= srv->cfg.max_clients;
 }
 
 /* Accept what is queued on lfd, a bounded batch. */
@@ -76,7 +95,7 @@ static void accept_batch(sl__worker *w, int lfd)
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         sl_addr peer;
         int fd;
-        if (at_max(w->srv)) {
+        if (!admit(w->srv)) {
             pause_accepting(w);
             return;
         }
@@ -85,6 +104,7 @@ static void accept_batch(sl__worker *w, int lfd)
             sl__event_open(w, fd, &peer);
             continue;
         }
+        sl__event_unadmit(w->srv);
         if (errno == ECONNABORTED)
             continue;          /* one client was turned away: next */
         if (errno == EAGAIN || errno == EWOULDBLOCK)

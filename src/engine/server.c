@@ -43,6 +43,7 @@ sl_server *sl_server_new(const sl_server_config *cfg, sl_err *err)
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     pthread_mutex_init(&srv->reserve_lock, NULL);
     atomic_init(&srv->stopping, 0);
+    atomic_init(&srv->admitted, 0);
     atomic_init(&srv->next_id, 1);
     return srv;
 }
