@@ -326,8 +326,8 @@ static int line_loop(udp_peer *p)
 static void fill(uint8_t *buf, size_t len, uint64_t seq)
 {
     for (size_t i = 0; i < len; i++)
-        buf[i] = i < 8 ? (uint8_t)(seq >> (56 - 8 * i))
-                       : (uint8_t)((seq * 131u + i * 7u) ^ (i >> 8));
+        buf[i] = (uint8_t)(i < 8 ? seq >> (56 - 8 * i)
+                                 : (seq * 131u + i * 7u) ^ (i >> 8));
 }
 
 /* --size/--count: send generated datagrams, check every echo, summarise. */
