@@ -18,6 +18,8 @@ void demo_title(const char *name, const char *what)
 
 /* Print prefix, the formatted text and a newline. */
 static void line(const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void line(const char *prefix, const char *fmt, va_list ap)
 {
     fputs(prefix, stdout);
     vprintf(fmt, ap);
