@@ -141,6 +141,9 @@ static void spawn(forker *f, int lfd)
                        sl_addr_format(&peer, who, sizeof(who)), strerror(errno));
         return;
     }
+    /* The child numbered its client from its copy of next_id; advance the
+     * parent's so the next child's client gets the next number. */
+    atomic_fetch_add(&f->srv->next_id, 1);
     f->pids[f->npids++] = pid;
 }
 

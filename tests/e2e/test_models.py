@@ -430,6 +430,17 @@ class ForkOnly:
         wait_for(lambda: children(srv.pid) == [], timeout=15,
                  what="no children (zombies: %s)" % [c for c in children(srv.pid) if c[1] == "Z"])
 
+    def test_fork_numbers_each_client_once(self):
+        # The id is taken in the child from its copy of the counter; the
+        # parent must advance its own, or every client is "client 1".
+        srv = self.server("echo-server", "-p", "0", "-b", "127.0.0.1", "-m", "fork")
+        for _ in range(3):
+            with connect(srv) as s:
+                s.sendall(b"n")
+                self.assertEqual(recv_exact(s, 1), b"n")
+        srv.wait_line(rb"client 3 \S+ left")
+        self.assertEqual(srv.count_lines(rb"client 1 \S+ connected"), 1)
+
     def close_all(self, socks):
         for s in socks:
             s.close()
