@@ -70,7 +70,8 @@ sl_relay *sl_relay_new(const sl_relay_config *cfg, int lfd, sl_err *err);
 /* Relay until sl_relay_stop. Returns 0 on a clean stop, -1 on failure. */
 int sl_relay_run(sl_relay *r, sl_err *err);
 
-/* Ask sl_relay_run to return (open connections are closed). Async-signal-safe. */
+/* Ask sl_relay_run to return (open connections are closed). Safe from a
+ * signal handler and from another thread. */
 void sl_relay_stop(sl_relay *r);
 
 /* Figures so far. */

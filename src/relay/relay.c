@@ -110,6 +110,7 @@ sl_relay *sl_relay_new(const sl_relay_config *cfg, int lfd, sl_err *err)
     }
     r->cfg = *cfg;
     r->lfd = lfd;
+    atomic_init(&r->stopping, 0);
     r->stop_pipe[0] = r->stop_pipe[1] = -1;
     r->rng = cfg->seed;
     r->next_id = 1;

@@ -4,7 +4,7 @@
 #ifndef SL_RELAY_INTERNAL_H
 #define SL_RELAY_INTERNAL_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "socklab/loop.h"
@@ -52,7 +52,7 @@ struct sl_relay {
     int target_socktype, target_protocol;
     int lfd;
     int stop_pipe[2];
-    volatile sig_atomic_t stopping;
+    atomic_int stopping;          /* set by sl_relay_stop: a signal or a thread */
     sl_loop *loop;
     unsigned listen_events;       /* what the listener is watched for */
     long long listen_paused_until; /* after EMFILE: accept again then */
