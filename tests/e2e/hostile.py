@@ -30,6 +30,11 @@ def server_models():
 
 
 MODELS = server_models()
+# Under valgrind (scripts/valgrind-e2e.sh) the point is memory and
+# descriptor checking, not scale: crowds and floods are a fifth as big, and
+# memory is measured with valgrind's own overhead on top.
+UNDER_VALGRIND = bool(os.environ.get("SOCKLAB_VALGRIND"))
+SCALE = 0.2 if UNDER_VALGRIND else 1.0
 # SOCKLAB_MODELS=a,b keeps only those (CI runs the threaded ones under TSan).
 if os.environ.get("SOCKLAB_MODELS"):
     MODELS = [m for m in MODELS if m[0] in os.environ["SOCKLAB_MODELS"].split(",")]

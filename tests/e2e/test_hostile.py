@@ -14,10 +14,10 @@ import time
 
 from harness import recv_exact, echo_roundtrip, wait_for, SLOW
 from hostile import (MODELS, one_at_a_time, per_model, fd_count, rss_kb, children,
-                     reset_close)
+                     reset_close, SCALE, UNDER_VALGRIND)
 
-IDLE_EVENT = 1000     # idle connections against an event-driven model
-IDLE_BLOCKING = 200   # fork/threads: a process or thread each (cap 512 by default)
+IDLE_EVENT = int(1000 * SCALE)     # idle connections against an event-driven model
+IDLE_BLOCKING = int(200 * SCALE)   # fork/threads: a process or thread each (cap 512)
 
 
 class SlowAndIdle:
@@ -103,6 +103,8 @@ class Greedy:
         self.assertLess(sent, 64 << 20, "the server kept reading a client that never reads")
         # A forked child counts its shared pages again: allow a whole copy.
         bound = 32 * 1024 + (base if "process" in self.SUMMARY else 0)
+        if UNDER_VALGRIND:
+            bound *= 3          # valgrind's shadow memory and redzones
         self.assertLess(grown, bound, "server memory grew by %d KiB" % grown)
         if not one_at_a_time(self.SUMMARY):
             self.served(srv)
@@ -112,7 +114,7 @@ class Greedy:
 
 class Floods:
     def flood_size(self):
-        return 500 if "process" in self.SUMMARY else 2000
+        return int((500 if "process" in self.SUMMARY else 2000) * SCALE)
 
     def test_connect_flood_leaks_no_descriptor(self):
         srv = self.echo_server()
