@@ -9,13 +9,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/server_cli.h"
 #include "socklab/dgram.h"
 
 typedef struct server_opts {
-    sl_endpoint ep;
-    sl_listen_opts listen;
-    sl_server_config cfg;
-    cli_log log;
+    cli_server s;               /* where, how, limits, log */
     bool tcp, udp;              /* serve these (both unless --tcp or --udp) */
     bool only_tcp, only_udp;    /* --tcp, --udp */
     sl_dgram_config dgram;
@@ -27,7 +25,6 @@ typedef struct server_opts {
 /* Print the usage, with one line per model from the library's table. */
 static noreturn void help(void)
 {
-    const sl_model *const *m = sl_models();
     printf("usage: socklab echo-server [OPTIONS]\n\n"
            "Echo every byte back to each TCP client, and every UDP datagram whole to its\n"
            "sender, on the same port number: a TCP and a UDP port are separate, so both\n"
@@ -37,15 +34,8 @@ static noreturn void help(void)
            "or from a well-known reflector port (7 echo, 19 chargen, 53 dns, 123 ntp ...),\n"
            "or was sent to a broadcast address: an echo server must not become a loop or\n"
            "an amplifier for forged datagrams.\n\n"
-           "Options:\n"
-           "  -p, --port PORT        port to listen on (default 9190, the book's)\n"
-           "  -b, --bind ADDRESS     address to bind: HOST, HOST:PORT, [IPv6]:PORT or\n"
-           "                         unix:PATH (default: every address, IPv6 and IPv4)\n"
-           "  -4, -6                 IPv4 or IPv6 only\n"
-           "  -m, --model NAME       how clients are scheduled (default %s):\n",
-           sl_model_default()->name);
-    for (; *m != NULL; m++)
-        printf("      %-10s %s\n", (*m)->name, (*m)->summary);
+           "Options:\n");
+    cli_server_help_where(stdout);
     printf("  -w, --workers N        event loops sharing the port (event models)\n"
            "      --max-clients N    at most N clients at once (others wait or are refused)\n"
            "      --idle-timeout S   close a client idle for S seconds\n"
@@ -66,56 +56,30 @@ static noreturn void help(void)
     exit(CLI_OK);
 }
 
-enum { OPT_MAX = 256, OPT_IDLE, OPT_CLOSE, OPT_COUNT, OPT_BACKLOG, OPT_NOREUSE,
-       OPT_TCP, OPT_UDP, OPT_UDP_BUFFER, OPT_UDP_RATE };
+enum { OPT_NOREUSE = CLI_SERVER_OPT_END, OPT_TCP, OPT_UDP, OPT_UDP_BUFFER, OPT_UDP_RATE };
 
 static const struct option long_opts[] = {
-    { "port", required_argument, NULL, 'p' },
-    { "bind", required_argument, NULL, 'b' },
-    { "model", required_argument, NULL, 'm' },
-    { "workers", required_argument, NULL, 'w' },
-    { "max-clients", required_argument, NULL, OPT_MAX },
-    { "idle-timeout", required_argument, NULL, OPT_IDLE },
-    { "close-timeout", required_argument, NULL, OPT_CLOSE },
-    { "count", required_argument, NULL, OPT_COUNT },
-    { "backlog", required_argument, NULL, OPT_BACKLOG },
+    CLI_SERVER_LONGOPTS,
     { "no-reuseaddr", no_argument, NULL, OPT_NOREUSE },
     { "tcp", no_argument, NULL, OPT_TCP },
     { "udp", no_argument, NULL, OPT_UDP },
     { "udp-buffer", required_argument, NULL, OPT_UDP_BUFFER },
     { "udp-rate", required_argument, NULL, OPT_UDP_RATE },
-    { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
-/* Apply one parsed option to o. */
-static void apply(server_opts *o, int ch, const char **port, const char **bind)
+/* Apply one of echo-server's own options to o. */
+static void apply(server_opts *o, int ch)
 {
     switch (ch) {
-    case 'p': cli_port("--port", optarg); *port = optarg; break;
-    case 'b': *bind = optarg; break;
-    case '4': o->listen.family = AF_INET; break;
-    case '6': o->listen.family = AF_INET6; break;
-    case 'm':
-        if (sl_model_find(optarg) == NULL)
-            cli_usage_error("--model: '%.40s' is not a model (see --help)", optarg);
-        o->cfg.model = optarg;
-        break;
-    case 'w': o->cfg.workers = (int)cli_uint("--workers", optarg, 1, 1024); break;
-    case OPT_MAX: o->cfg.max_clients = (int)cli_uint("--max-clients", optarg, 1, 10000000); break;
-    case OPT_IDLE: o->cfg.idle_timeout_ms = cli_seconds_ms("--idle-timeout", optarg, 0.001, 86400); break;
-    case OPT_CLOSE: o->cfg.close_timeout_ms = cli_seconds_ms("--close-timeout", optarg, 0.001, 3600); break;
-    case OPT_COUNT: o->cfg.count = cli_uint("--count", optarg, 1, UINT64_MAX); break;
-    case OPT_BACKLOG: o->listen.backlog = (int)cli_uint("--backlog", optarg, 1, 65535); break;
-    case OPT_NOREUSE: o->listen.no_reuseaddr = true; break;
+    case OPT_NOREUSE: o->s.listen.no_reuseaddr = true; break;
     case OPT_TCP: o->only_tcp = true; break;
     case OPT_UDP: o->only_udp = true; break;
     case OPT_UDP_BUFFER:
         o->dgram.buffer = (size_t)cli_size("--udp-buffer", optarg, 1, SL_DGRAM_BUFFER_DEFAULT);
         break;
     case OPT_UDP_RATE: o->dgram.rate = (unsigned)cli_uint("--udp-rate", optarg, 1, 100000000); break;
-    case 'q': o->log.quiet = o->dgram.quiet = true; break;
     case 'h': help();
     default: cli_usage_error("unknown option");
     }
@@ -127,12 +91,12 @@ static void choose_protocols(server_opts *o)
     if (o->only_tcp && o->only_udp)
         cli_usage_error("--tcp and --udp cannot be used together (without either, both "
                         "are served)");
-    if (o->only_udp && o->ep.unix)
+    if (o->only_udp && o->s.ep.unix)
         cli_usage_error("--udp needs an IP address: unix: sockets are served as streams");
-    if (o->only_udp && o->cfg.count > 0)
+    if (o->only_udp && o->s.cfg.count > 0)
         cli_usage_error("--count counts TCP clients: it cannot be used with --udp");
     o->tcp = !o->only_udp;
-    o->udp = !o->only_tcp && !o->ep.unix;
+    o->udp = !o->only_tcp && !o->s.ep.unix;
     if (!o->udp && (o->dgram.buffer > 0 || o->dgram.rate > 0))
         cli_usage_error("--udp-buffer and --udp-rate need UDP (not with --tcp or unix:)");
 }
@@ -140,28 +104,22 @@ static void choose_protocols(server_opts *o)
 /* Parse argv into o; any mistake exits 2. */
 static void parse(int argc, char **argv, server_opts *o)
 {
-    const char *port = NULL, *bind = NULL;
     int ch;
     memset(o, 0, sizeof(*o));
-    o->listen.v6only = -1;
-    o->log.service = "echo";
+    cli_server_init(&o->s, "echo");
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":p:b:46m:w:qh", long_opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":" CLI_SERVER_SHORTOPTS "h", long_opts, NULL)) != -1) {
         if (ch == ':')
             cli_usage_error("option %s needs a value", argv[optind - 1]);
         if (ch == '?')
             cli_usage_error("unknown option '%.40s'", argv[optind - 1]);
-        apply(o, ch, &port, &bind);
+        if (!cli_server_option(&o->s, ch, optarg))
+            apply(o, ch);
     }
     if (optind < argc)
         cli_usage_error("unexpected argument '%.40s'", argv[optind]);
-    if (bind != NULL)
-        cli_endpoint("--bind", bind, &o->ep);
-    if (o->ep.unix && port != NULL)
-        cli_usage_error("--port cannot be used with a unix: address");
-    if (port != NULL && o->ep.port[0] != '\0')
-        cli_usage_error("the port is given twice (--port and --bind HOST:PORT)");
-    sl_endpoint_default(&o->ep, NULL, port ? port : "9190");
+    o->dgram.quiet = o->s.log.quiet;
+    cli_server_finish(&o->s);
     choose_protocols(o);
 }
 
@@ -171,7 +129,7 @@ static void parse(int argc, char **argv, server_opts *o)
 static int listen_udp(const sl_endpoint *ep, const server_opts *o, sl_addr *bound,
                       sl_err *err)
 {
-    sl_listen_opts u = o->listen;
+    sl_listen_opts u = o->s.listen;
     u.socktype = SOCK_DGRAM;
     u.no_reuseaddr = true;
     return sl_listen(ep, &u, bound, err);
@@ -182,10 +140,10 @@ static int listen_udp(const sl_endpoint *ep, const server_opts *o, sl_addr *boun
  * pair, a bounded number of times. */
 static int open_pair(const server_opts *o, int fds[2], sl_addr bound[2], sl_err *err)
 {
-    bool any = strcmp(o->ep.port, "0") == 0;
+    bool any = strcmp(o->s.ep.port, "0") == 0;
     for (int tries = 0; tries < PAIR_TRIES; tries++) {
-        sl_endpoint uep = o->ep;
-        fds[0] = sl_listen(&o->ep, &o->listen, &bound[0], err);
+        sl_endpoint uep = o->s.ep;
+        fds[0] = sl_listen(&o->s.ep, &o->s.listen, &bound[0], err);
         if (fds[0] < 0)
             return -1;
         snprintf(uep.port, sizeof(uep.port), "%u", (unsigned)sl_addr_port(&bound[0]));
@@ -208,9 +166,9 @@ static int open_listeners(const server_opts *o, sl_server *srv, int fds[2],
         if (open_pair(o, fds, bound, err) < 0)
             return -1;
     } else if (o->tcp) {
-        if ((fds[0] = sl_listen(&o->ep, &o->listen, &bound[0], err)) < 0)
+        if ((fds[0] = sl_listen(&o->s.ep, &o->s.listen, &bound[0], err)) < 0)
             return -1;
-    } else if ((fds[1] = listen_udp(&o->ep, o, &bound[1], err)) < 0) {
+    } else if ((fds[1] = listen_udp(&o->s.ep, o, &bound[1], err)) < 0) {
         return -1;
     }
     if (fds[0] >= 0 && sl_server_add_listener(srv, fds[0], SOCK_STREAM, err) < 0)
@@ -224,12 +182,12 @@ static int open_listeners(const server_opts *o, sl_server *srv, int fds[2],
 /* The 'listening on' lines (tests and scripts read them). */
 static void announce(const server_opts *o, const int fds[2], const sl_addr bound[2])
 {
-    const char *model = o->cfg.model ? o->cfg.model : sl_model_default()->name;
+    const char *model = o->s.cfg.model ? o->s.cfg.model : sl_model_default()->name;
     char where[SL_ADDRSTRLEN];
     if (fds[0] >= 0)
-        fprintf(stderr, "listening on %s%s (echo, model %s%s)\n", o->ep.unix ? "" : "tcp ",
+        fprintf(stderr, "listening on %s%s (echo, model %s%s)\n", o->s.ep.unix ? "" : "tcp ",
                 sl_addr_format(&bound[0], where, sizeof(where)), model,
-                o->listen.no_reuseaddr ? ", SO_REUSEADDR off" : "");
+                o->s.listen.no_reuseaddr ? ", SO_REUSEADDR off" : "");
     if (fds[1] >= 0)
         fprintf(stderr, "listening on udp %s (echo, model %s)\n",
                 sl_addr_format(&bound[1], where, sizeof(where)), model);
@@ -260,10 +218,10 @@ int cmd_echo_server(int argc, char **argv)
 
     parse(argc, argv, &o);
     cli_signals_server(NULL);
-    o.cfg.service = &sl_echo_service;
-    o.cfg.on_event = cli_log_event;
-    o.cfg.event_arg = &o.log;
-    srv = sl_server_new(&o.cfg, &err);
+    o.s.cfg.service = &sl_echo_service;
+    o.s.cfg.on_event = cli_log_event;
+    o.s.cfg.event_arg = &o.s.log;
+    srv = sl_server_new(&o.s.cfg, &err);
     if (srv == NULL)
         return cli_fail(&err);
     if (open_listeners(&o, srv, fds, bound, &err) < 0) {
@@ -273,14 +231,12 @@ int cmd_echo_server(int argc, char **argv)
         return cli_fail(&err);
     }
     announce(&o, fds, bound);
-    cli_signals_server(srv);
-    rc = sl_server_run(srv, &err);
-    cli_signals_server(NULL);
+    rc = cli_server_run(srv, &err);
     if (fds[1] >= 0)
         report_udp(srv);
     sl_close(fds[0]);
     sl_close(fds[1]);
-    if (o.ep.unix)
+    if (o.s.ep.unix)
         sl_unlink_unix(&bound[0]);
     sl_server_free(srv);
     return rc < 0 ? cli_fail(&err) : CLI_OK;

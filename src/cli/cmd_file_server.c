@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "cli/cli.h"
+#include "cli/server_cli.h"
 #include "cli/file_cli.h"
 #include "cli/json.h"
 
@@ -22,10 +23,7 @@ typedef struct tally {
 } tally;
 
 typedef struct server_opts {
-    sl_endpoint ep;
-    sl_listen_opts listen;
-    sl_server_config cfg;
-    cli_log log;
+    cli_server s;               /* where, how, limits, log */
     bool raw, json;
     const char *path;
     tally *tally;
@@ -33,21 +31,14 @@ typedef struct server_opts {
 
 static noreturn void help(void)
 {
-    const sl_model *const *m = sl_models();
     printf("usage: socklab file-server [OPTIONS] PATH\n\n"
            "Serve the file PATH, or any regular file under the directory PATH that a\n"
            "client names, to 'socklab file-client'. The file goes out with sendfile,\n"
            "then its XXH3-128 checksum; then the server half-closes (shutdown SHUT_WR)\n"
            "and logs the client's reply ('Message from client: Thank you'). Prints\n"
            "'listening on tcp ADDRESS:PORT' on stderr once it listens.\n\n"
-           "Options:\n"
-           "  -p, --port PORT        port to listen on (default 9190)\n"
-           "  -b, --bind ADDRESS     HOST, HOST:PORT, [IPv6]:PORT or unix:PATH\n"
-           "  -4, -6                 IPv4 or IPv6 only\n"
-           "  -m, --model NAME       how clients are scheduled (default %s):\n",
-           sl_model_default()->name);
-    for (; *m != NULL; m++)
-        printf("      %-10s %s\n", (*m)->name, (*m)->summary);
+           "Options:\n");
+    cli_server_help_where(stdout);
     printf("  -w, --workers N        event loops sharing the port (event models)\n"
            "      --raw              the seed's protocol: the bytes at once, half-close,\n"
            "                         then the reply (for the textbook's client and nc)\n"
@@ -63,47 +54,22 @@ static noreturn void help(void)
     exit(CLI_OK);
 }
 
-enum { OPT_MAX = 256, OPT_IDLE, OPT_CLOSE, OPT_COUNT, OPT_BACKLOG, OPT_RAW, OPT_JSON };
+enum { OPT_RAW = CLI_SERVER_OPT_END, OPT_JSON };
 
 static const struct option long_opts[] = {
-    { "port", required_argument, NULL, 'p' },
-    { "bind", required_argument, NULL, 'b' },
-    { "model", required_argument, NULL, 'm' },
-    { "workers", required_argument, NULL, 'w' },
-    { "max-clients", required_argument, NULL, OPT_MAX },
-    { "idle-timeout", required_argument, NULL, OPT_IDLE },
-    { "close-timeout", required_argument, NULL, OPT_CLOSE },
-    { "count", required_argument, NULL, OPT_COUNT },
-    { "backlog", required_argument, NULL, OPT_BACKLOG },
+    CLI_SERVER_LONGOPTS,
     { "raw", no_argument, NULL, OPT_RAW },
     { "json", no_argument, NULL, OPT_JSON },
-    { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
-/* Apply one parsed option to o. */
-static void apply(server_opts *o, int ch, const char **port, const char **bind)
+/* Apply one of file-server's own options to o. */
+static void apply(server_opts *o, int ch)
 {
     switch (ch) {
-    case 'p': cli_port("--port", optarg); *port = optarg; break;
-    case 'b': *bind = optarg; break;
-    case '4': o->listen.family = AF_INET; break;
-    case '6': o->listen.family = AF_INET6; break;
-    case 'm':
-        if (sl_model_find(optarg) == NULL)
-            cli_usage_error("--model: '%.40s' is not a model (see --help)", optarg);
-        o->cfg.model = optarg;
-        break;
-    case 'w': o->cfg.workers = (int)cli_uint("--workers", optarg, 1, 1024); break;
-    case OPT_MAX: o->cfg.max_clients = (int)cli_uint("--max-clients", optarg, 1, 10000000); break;
-    case OPT_IDLE: o->cfg.idle_timeout_ms = cli_seconds_ms("--idle-timeout", optarg, 0.001, 86400); break;
-    case OPT_CLOSE: o->cfg.close_timeout_ms = cli_seconds_ms("--close-timeout", optarg, 0.001, 3600); break;
-    case OPT_COUNT: o->cfg.count = cli_uint("--count", optarg, 1, UINT64_MAX); break;
-    case OPT_BACKLOG: o->listen.backlog = (int)cli_uint("--backlog", optarg, 1, 65535); break;
     case OPT_RAW: o->raw = true; break;
     case OPT_JSON: o->json = true; break;
-    case 'q': o->log.quiet = true; break;
     case 'h': help();
     default: cli_usage_error("unknown option");
     }
@@ -112,32 +78,25 @@ static void apply(server_opts *o, int ch, const char **port, const char **bind)
 /* Parse argv into o; any mistake exits 2. */
 static void parse(int argc, char **argv, server_opts *o)
 {
-    const char *port = NULL, *bind = NULL;
     int ch;
     memset(o, 0, sizeof(*o));
-    o->listen.v6only = -1;
-    o->log.service = "file";
-    o->cfg.idle_timeout_ms = 60000;
+    cli_server_init(&o->s, "file");
+    o->s.cfg.idle_timeout_ms = 60000;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":p:b:46m:w:qh", long_opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":" CLI_SERVER_SHORTOPTS "h", long_opts, NULL)) != -1) {
         if (ch == ':')
             cli_usage_error("option %s needs a value", argv[optind - 1]);
         if (ch == '?')
             cli_usage_error("unknown option '%.40s'", argv[optind - 1]);
-        apply(o, ch, &port, &bind);
+        if (!cli_server_option(&o->s, ch, optarg))
+            apply(o, ch);
     }
     if (optind == argc)
         cli_usage_error("missing PATH (the file or directory to serve)");
     o->path = argv[optind++];
     if (optind < argc)
         cli_usage_error("unexpected argument '%.40s'", argv[optind]);
-    if (bind != NULL)
-        cli_endpoint("--bind", bind, &o->ep);
-    if (o->ep.unix && port != NULL)
-        cli_usage_error("--port cannot be used with a unix: address");
-    if (port != NULL && o->ep.port[0] != '\0')
-        cli_usage_error("the port is given twice (--port and --bind HOST:PORT)");
-    sl_endpoint_default(&o->ep, NULL, port ? port : "9190");
+    cli_server_finish(&o->s);
 }
 
 /* One JSON line about a finished client, written whole. */
@@ -166,7 +125,7 @@ static void json_client(const sl_event *ev)
 static void on_event(const sl_event *ev, void *arg)
 {
     server_opts *o = arg;
-    cli_log_event(ev, &o->log);
+    cli_log_event(ev, &o->s.log);
     if (ev->kind != SL_EV_CLOSE)
         return;
     atomic_fetch_add(&o->tally->done, 1);
@@ -180,17 +139,17 @@ static void on_event(const sl_event *ev, void *arg)
 static int start_listening(server_opts *o, uint64_t size, sl_addr *bound, sl_err *err)
 {
     char where[SL_ADDRSTRLEN], human[32];
-    int fd = sl_listen(&o->ep, &o->listen, bound, err);
+    int fd = sl_listen(&o->s.ep, &o->s.listen, bound, err);
     if (fd < 0)
         return -1;
     sl_addr_format(bound, where, sizeof(where));
-    if (((const sl_file_service_config *)o->cfg.service_config)->is_dir)
+    if (((const sl_file_service_config *)o->s.cfg.service_config)->is_dir)
         snprintf(human, sizeof(human), "directory");
     else
         cli_bytes_human(size, human, sizeof(human));
-    fprintf(stderr, "listening on %s%s (file %s, %s%s, model %s)\n", o->ep.unix ? "" : "tcp ",
+    fprintf(stderr, "listening on %s%s (file %s, %s%s, model %s)\n", o->s.ep.unix ? "" : "tcp ",
             where, o->path, human, o->raw ? ", raw" : "",
-            o->cfg.model ? o->cfg.model : sl_model_default()->name);
+            o->s.cfg.model ? o->s.cfg.model : sl_model_default()->name);
     return fd;
 }
 
@@ -201,7 +160,7 @@ static int serve(server_opts *o, uint64_t size)
     sl_addr bound;
     sl_err err;
     int fd, rc;
-    srv = sl_server_new(&o->cfg, &err);
+    srv = sl_server_new(&o->s.cfg, &err);
     if (srv == NULL)
         return cli_fail(&err);
     fd = start_listening(o, size, &bound, &err);
@@ -210,11 +169,9 @@ static int serve(server_opts *o, uint64_t size)
         sl_close(fd);
         return cli_fail(&err);
     }
-    cli_signals_server(srv);
-    rc = sl_server_run(srv, &err);
-    cli_signals_server(NULL);
+    rc = cli_server_run(srv, &err);
     sl_close(fd);
-    if (o->ep.unix)
+    if (o->s.ep.unix)
         sl_unlink_unix(&bound);
     sl_server_free(srv);
     if (rc < 0)
@@ -253,10 +210,10 @@ int cmd_file_server(int argc, char **argv)
     }
     atomic_init(&o.tally->done, 0);
     atomic_init(&o.tally->failed, 0);
-    o.cfg.service = &sl_file_service;
-    o.cfg.service_config = &fcfg;
-    o.cfg.on_event = on_event;
-    o.cfg.event_arg = &o;
+    o.s.cfg.service = &sl_file_service;
+    o.s.cfg.service_config = &fcfg;
+    o.s.cfg.on_event = on_event;
+    o.s.cfg.event_arg = &o;
     rc = serve(&o, size);
     munmap(o.tally, sizeof(tally));
     sl_close(fcfg.dir_fd);
