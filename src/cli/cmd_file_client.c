@@ -173,6 +173,7 @@ int cmd_file_client(int argc, char **argv)
     int fd, rc;
 
     parse(argc, argv, &o);
+    memset(&res, 0, sizeof(res));
     /* Past RLIMIT_FSIZE a write then fails with EFBIG, reported like a full
      * disk, instead of SIGXFSZ killing us silently (test_hostile_files). */
     signal(SIGXFSZ, SIG_IGN);
@@ -182,8 +183,11 @@ int cmd_file_client(int argc, char **argv)
     }
     out = o.recv.output != NULL && strcmp(o.recv.output, "-") == 0 ? stderr : stdout;
     fd = sl_connect(&o.ep, o.family, SOCK_STREAM, o.timeout_ms, NULL, &err);
-    if (fd < 0)
+    if (fd < 0) {
+        if (o.json)     /* --json: the failure is a result too */
+            print_json(out, &o, &res, &err);
         return cli_fail(&err);
+    }
     cli_progress_init(&prog, o.quiet);
     o.recv.progress = cli_progress_update;
     o.recv.progress_arg = &prog;

@@ -5,6 +5,7 @@ flipped in flight by a relay in this file; path traversal refused on both
 sides; no overwrite without --force; a planted symlink never followed; a
 full disk; --raw against nc and against a textbook-style peer; every
 server model that `socklab echo-server --help` lists."""
+import json
 import os
 import pty
 import re
@@ -735,3 +736,17 @@ class CommandLine(FileTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class JsonOnFailure(TestCase):
+    def test_connect_failure_is_a_json_result(self):
+        # --json: a failure is a result too, on stdout, with the same exit status.
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()                       # nothing listens there
+        r = run(["file-client", "--json", "127.0.0.1", str(port), "x"])
+        self.assertEqual(r.returncode, 1)
+        doc = json.loads(r.stdout)
+        self.assertFalse(doc["ok"])
+        self.assertIn("Connection refused", doc["error"])
