@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "engine/engine.h"
 #include "socklab/sock.h"
@@ -159,6 +161,17 @@ static int shed_one(sl_server *srv, int lfd)
  * descriptor number the reserve frees must go to the client being turned
  * away, not to another worker's accept, or the reserve would be lost and
  * queued clients left waiting. */
+/* TCP_NODELAY on an accepted TCP client: a service's writes are whole
+ * replies, and Nagle would hold a small one back while an earlier one is
+ * unacknowledged (with the peer's delayed ACK, up to 40 ms). Measured: one
+ * bulk echo connection ran at a third of the rate without it. */
+static void no_delay(int fd, const sl_addr *peer)
+{
+    int one = 1;
+    if (peer != NULL && (peer->u.sa.sa_family == AF_INET || peer->u.sa.sa_family == AF_INET6))
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 int sl__server_accept(sl_server *srv, int lfd, sl_addr *peer, bool nonblock)
 {
     int fd, saved;
@@ -168,6 +181,8 @@ int sl__server_accept(sl_server *srv, int lfd, sl_addr *peer, bool nonblock)
     if (fd < 0 && (saved == EMFILE || saved == ENFILE))
         saved = shed_one(srv, lfd) ? ECONNABORTED : saved;
     pthread_mutex_unlock(&srv->reserve_lock);
+    if (fd >= 0)
+        no_delay(fd, peer);
     errno = saved;
     return fd;
 }
