@@ -31,7 +31,7 @@ static void check_endpoint(const char *text)
         return;
     }
     FUZZ_ASSERT(field_ok(ep.port, sizeof(ep.port), false));
-    if (ep.unix) {
+    if (ep.is_unix) {
         FUZZ_ASSERT(ep.port[0] == '\0' && ep.host[0] != '\0');
         FUZZ_ASSERT(strnlen(ep.host, sizeof(ep.host)) < sizeof(ep.host));
         return;

@@ -46,7 +46,7 @@ static void check_relay(char *text, size_t size)
     int argc = split(text, size, argv);
     relay_opts_parse(argc, argv, &o);
     FUZZ_ASSERT(o.cfg.target.host[0] != '\0' && o.cfg.target.port[0] != '\0');
-    FUZZ_ASSERT(!o.cfg.target.unix && !o.listen_ep.unix);
+    FUZZ_ASSERT(!o.cfg.target.is_unix && !o.listen_ep.is_unix);
     FUZZ_ASSERT(o.listen_ep.port[0] != '\0');
     if (o.cfg.udp)
         FUZZ_ASSERT(!o.cfg.faults.cut && !o.cfg.faults.flip && o.cfg.faults.rate == 0);

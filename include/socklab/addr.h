@@ -11,11 +11,6 @@
 
 #include "socklab/err.h"
 
-/* GNU C modes (gcc's default, -std=gnu17) predefine `unix` as 1, which
- * would turn the field sl_endpoint.unix into a syntax error in programs
- * that include this header. */
-#undef unix
-
 #define SL_HOSTLEN 256   /* DNS names are at most 253 characters */
 #define SL_PORTLEN 33    /* service names are short; numbers are 5 digits */
 #define SL_ADDRSTRLEN (sizeof(((struct sockaddr_un *)0)->sun_path) + 8)
@@ -33,9 +28,9 @@ typedef struct sl_addr {
 } sl_addr;
 
 /* An endpoint as written on a command line, before resolution.
- * unix: true for "unix:PATH" (then host holds the path, port is empty). */
+ * is_unix: true for "unix:PATH" (then host holds the path, port is empty). */
 typedef struct sl_endpoint {
-    bool unix;
+    bool is_unix;
     char host[SL_HOSTLEN > 108 ? SL_HOSTLEN : 108];
     char port[SL_PORTLEN];
 } sl_endpoint;

@@ -23,7 +23,7 @@ static int resolve_target(bench *b, sl_err *err)
     struct addrinfo *ai = NULL;
     const sl_bench_config *cfg = b->cfg;
     b->socktype = cfg->mode == SL_BENCH_UDP ? SOCK_DGRAM : SOCK_STREAM;
-    if (cfg->target.unix)
+    if (cfg->target.is_unix)
         return sl__err(err, SL_EINPUT, EINVAL, "bench: unix sockets are not supported");
     if (sl_resolve(&cfg->target, cfg->family, b->socktype, false, &ai, err) < 0)
         return -1;

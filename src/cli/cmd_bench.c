@@ -168,7 +168,7 @@ static void parse_target(bench_opts *o, int argc, char **argv)
         cli_port("PORT", argv[optind + 1]);
         sl_endpoint_default(&o->cfg.target, NULL, argv[optind + 1]);
     }
-    if (o->cfg.target.unix)
+    if (o->cfg.target.is_unix)
         cli_usage_error("unix sockets are not supported by bench");
     if (o->cfg.target.port[0] == '\0')
         cli_usage_error("missing PORT");

@@ -82,7 +82,7 @@ static void check_udp(const client_opts *o)
         cli_usage_error("--connected, --retries, --size and --count need --udp");
     if (o->udp && o->raw)
         cli_usage_error("--raw cannot be used with --udp (each line is one datagram)");
-    if (o->udp && o->ep.unix)
+    if (o->udp && o->ep.is_unix)
         cli_usage_error("--udp needs an IP address, not unix:");
     if (o->count_set && !o->size_set)
         cli_usage_error("--count needs --size");
@@ -133,16 +133,16 @@ static void parse(int argc, char **argv, client_opts *o)
         cli_usage_error("missing HOST and PORT");
     cli_endpoint("address", argv[optind], &o->ep);
     if (optind + 2 == argc) {
-        if (o->ep.unix || o->ep.port[0] != '\0')
+        if (o->ep.is_unix || o->ep.port[0] != '\0')
             cli_usage_error("the port is given twice");
         cli_port("PORT", argv[optind + 1]);
         sl_endpoint_default(&o->ep, NULL, argv[optind + 1]);
     } else if (optind + 1 != argc) {
         cli_usage_error("unexpected argument '%.40s'", argv[optind + 2]);
     }
-    if (!o->ep.unix && o->ep.port[0] == '\0')
+    if (!o->ep.is_unix && o->ep.port[0] == '\0')
         cli_usage_error("missing PORT");
-    if (!o->ep.unix && o->ep.host[0] == '\0')
+    if (!o->ep.is_unix && o->ep.host[0] == '\0')
         cli_usage_error("missing HOST");
     check_udp(o);
 }

@@ -91,12 +91,12 @@ static void choose_protocols(server_opts *o)
     if (o->only_tcp && o->only_udp)
         cli_usage_error("--tcp and --udp cannot be used together (without either, both "
                         "are served)");
-    if (o->only_udp && o->s.ep.unix)
+    if (o->only_udp && o->s.ep.is_unix)
         cli_usage_error("--udp needs an IP address: unix: sockets are served as streams");
     if (o->only_udp && o->s.cfg.count > 0)
         cli_usage_error("--count counts TCP clients: it cannot be used with --udp");
     o->tcp = !o->only_udp;
-    o->udp = !o->only_tcp && !o->s.ep.unix;
+    o->udp = !o->only_tcp && !o->s.ep.is_unix;
     if (!o->udp && (o->dgram.buffer > 0 || o->dgram.rate > 0))
         cli_usage_error("--udp-buffer and --udp-rate need UDP (not with --tcp or unix:)");
 }
@@ -185,7 +185,7 @@ static void announce(const server_opts *o, const int fds[2], const sl_addr bound
     const char *model = o->s.cfg.model ? o->s.cfg.model : sl_model_default()->name;
     char where[SL_ADDRSTRLEN];
     if (fds[0] >= 0)
-        fprintf(stderr, "listening on %s%s (echo, model %s%s)\n", o->s.ep.unix ? "" : "tcp ",
+        fprintf(stderr, "listening on %s%s (echo, model %s%s)\n", o->s.ep.is_unix ? "" : "tcp ",
                 sl_addr_format(&bound[0], where, sizeof(where)), model,
                 o->s.listen.no_reuseaddr ? ", SO_REUSEADDR off" : "");
     if (fds[1] >= 0)
@@ -236,7 +236,7 @@ int cmd_echo_server(int argc, char **argv)
         report_udp(srv);
     sl_close(fds[0]);
     sl_close(fds[1]);
-    if (o.s.ep.unix)
+    if (o.s.ep.is_unix)
         sl_unlink_unix(&bound[0]);
     sl_server_free(srv);
     return rc < 0 ? cli_fail(&err) : CLI_OK;

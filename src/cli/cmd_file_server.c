@@ -147,7 +147,7 @@ static int start_listening(server_opts *o, uint64_t size, sl_addr *bound, sl_err
         snprintf(human, sizeof(human), "directory");
     else
         cli_bytes_human(size, human, sizeof(human));
-    fprintf(stderr, "listening on %s%s (file %s, %s%s, model %s)\n", o->s.ep.unix ? "" : "tcp ",
+    fprintf(stderr, "listening on %s%s (file %s, %s%s, model %s)\n", o->s.ep.is_unix ? "" : "tcp ",
             where, o->path, human, o->raw ? ", raw" : "",
             o->s.cfg.model ? o->s.cfg.model : sl_model_default()->name);
     return fd;
@@ -171,7 +171,7 @@ static int serve(server_opts *o, uint64_t size)
     }
     rc = cli_server_run(srv, &err);
     sl_close(fd);
-    if (o->s.ep.unix)
+    if (o->s.ep.is_unix)
         sl_unlink_unix(&bound);
     sl_server_free(srv);
     if (rc < 0)

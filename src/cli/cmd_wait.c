@@ -70,16 +70,16 @@ static void parse_target(int argc, char **argv, wait_opts *o)
         cli_usage_error("missing HOST and PORT");
     cli_endpoint("address", argv[optind], &o->ep);
     if (optind + 2 == argc) {
-        if (o->ep.unix || o->ep.port[0] != '\0')
+        if (o->ep.is_unix || o->ep.port[0] != '\0')
             cli_usage_error("the port is given twice");
         cli_port("PORT", argv[optind + 1]);
         sl_endpoint_default(&o->ep, NULL, argv[optind + 1]);
     } else if (optind + 1 != argc) {
         cli_usage_error("unexpected argument '%.40s'", argv[optind + 2]);
     }
-    if (!o->ep.unix && o->ep.port[0] == '\0')
+    if (!o->ep.is_unix && o->ep.port[0] == '\0')
         cli_usage_error("missing PORT");
-    if (!o->ep.unix && o->ep.host[0] == '\0')
+    if (!o->ep.is_unix && o->ep.host[0] == '\0')
         cli_usage_error("missing HOST");
 }
 
@@ -166,7 +166,7 @@ static int wait_loop(const wait_opts *o, wait_result *r)
 /* The target as the user wrote it, for messages ("127.0.0.1:80"). */
 static void target_text(const sl_endpoint *ep, char *buf, size_t len)
 {
-    if (ep->unix)
+    if (ep->is_unix)
         snprintf(buf, len, "unix:%s", ep->host);
     else if (strchr(ep->host, ':') != NULL)
         snprintf(buf, len, "[%s]:%s", ep->host, ep->port);

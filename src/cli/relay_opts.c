@@ -169,7 +169,7 @@ static void check(const relay_opts *o)
         cli_usage_error("--stall-after needs --stall");
     if (f->cut_rst && !f->cut)
         cli_usage_error("--cut-mode needs --cut-after");
-    if (o->listen_ep.unix)
+    if (o->listen_ep.is_unix)
         cli_usage_error("--bind: the relay listens on TCP or UDP, not unix:");
     if (o->cfg.backend != NULL) {
         const char *const *b = sl_loop_backends();
@@ -194,7 +194,7 @@ static void parse_target(int argc, char **argv, relay_opts *o)
         cli_port("target port", argv[optind + 1]);
         sl_endpoint_default(&o->cfg.target, NULL, argv[optind + 1]);
     }
-    if (o->cfg.target.unix)
+    if (o->cfg.target.is_unix)
         cli_usage_error("target: the relay connects over TCP or UDP, not unix:");
     if (o->cfg.target.host[0] == '\0' || o->cfg.target.port[0] == '\0')
         cli_usage_error("target: both a host and a port are needed");

@@ -48,7 +48,7 @@ void cli_server_finish(cli_server *s)
 {
     if (s->bind != NULL)
         cli_endpoint("--bind", s->bind, &s->ep);
-    if (s->ep.unix && s->port != NULL)
+    if (s->ep.is_unix && s->port != NULL)
         cli_usage_error("--port cannot be used with a unix: address");
     if (s->port != NULL && s->ep.port[0] != '\0')
         cli_usage_error("the port is given twice (--port and --bind HOST:PORT)");

@@ -134,7 +134,7 @@ int sl_endpoint_parse(const char *text, sl_endpoint *ep, sl_err *err)
     if (text == NULL || text[0] == '\0')
         return sl__err(err, SL_EINPUT, EINVAL, "address: empty");
     if (strncmp(text, "unix:", 5) == 0) {
-        ep->unix = true;
+        ep->is_unix = true;
         if (text[5] == '\0')
             return sl__err(err, SL_EINPUT, EINVAL, "unix: needs a path");
         if (strlen(text + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
@@ -163,7 +163,7 @@ int sl_endpoint_parse(const char *text, sl_endpoint *ep, sl_err *err)
 
 void sl_endpoint_default(sl_endpoint *ep, const char *host, const char *port)
 {
-    if (ep->unix)
+    if (ep->is_unix)
         return;
     if (ep->host[0] == '\0' && host != NULL)
         snprintf(ep->host, sizeof(ep->host), "%s", host);
@@ -198,7 +198,7 @@ int sl_resolve(const sl_endpoint *ep, int family, int socktype, bool passive,
     const char *port = ep->port[0] ? ep->port : "0";
     int rc;
 
-    if (ep->unix)
+    if (ep->is_unix)
         return resolve_unix(ep, socktype, res, err);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = family;

@@ -196,7 +196,7 @@ int sl_listen(const sl_endpoint *ep, const sl_listen_opts *opts, sl_addr *bound,
     if (o.socktype == 0)
         o.socktype = SOCK_STREAM;
     sl_err_clear(&first);
-    if (!ep->unix && ep->host[0] == '\0') {
+    if (!ep->is_unix && ep->host[0] == '\0') {
         fd = listen_any(ep, &o, err);
     } else {
         if (sl_resolve(ep, o.family, o.socktype, true, &res, err) < 0)

@@ -87,7 +87,7 @@ static void unix_paths(void)
     sl_err e;
     char longpath[200];
     T_EQ_INT(sl_endpoint_parse("unix:/tmp/x.sock", &ep, &e), 0);
-    T_CHECK(ep.unix);
+    T_CHECK(ep.is_unix);
     T_EQ_STR(ep.host, "/tmp/x.sock");
     memset(longpath, 'p', sizeof(longpath) - 1);
     longpath[sizeof(longpath) - 1] = '\0';
