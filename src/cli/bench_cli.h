@@ -45,4 +45,8 @@ int bench_run_procs(bench_opts *o, int nprocs, const volatile sig_atomic_t *stop
  * 1 when echoes were wrong or short, else 0. */
 int bench_report(const bench_opts *o, const sl_bench_result *res);
 
+/* With --json, a run that could not start is a result too: the error as
+ * one JSON document on standard output (the exit status still says so). */
+void bench_report_failure(const bench_opts *o, const sl_err *err);
+
 #endif

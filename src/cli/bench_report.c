@@ -228,3 +228,17 @@ int bench_report(const bench_opts *o, const sl_bench_result *res)
     }
     return CLI_OK;
 }
+
+void bench_report_failure(const bench_opts *o, const sl_err *err)
+{
+    char target[SL_HOSTLEN + SL_PORTLEN + 4];
+    cli_json j;
+    format_target(o, target, sizeof(target));
+    json_init(&j, stdout);
+    json_object_begin(&j, NULL);
+    json_str(&j, "mode", sl_bench_mode_name(o->cfg.mode));
+    json_str(&j, "target", target);
+    json_str(&j, "error", err->msg);
+    json_object_end(&j);
+    json_finish(&j);
+}

@@ -281,8 +281,11 @@ int cmd_bench(int argc, char **argv)
     cpu_used(&o, &ru0, procs > 1);
     o.wall_s = (double)(sl_now_ms() - t0) / 1000.0;
     bench_progress_end(&o);
-    if (rc < 0)
+    if (rc < 0) {
+        if (o.json)
+            bench_report_failure(&o, &err);
         return cli_fail(&err);
+    }
     if (err.kind != SL_OK)
         cli_error("%s", err.msg);
     rc = bench_report(&o, &res);

@@ -368,3 +368,17 @@ class Bench(TestCase):
             self.assertEqual(run_["errors"], 0, run_)
             self.assertGreater(run_["ops_per_s"], 0, run_)
         self.assertTrue(any(f.endswith(".svg") for f in os.listdir(out)))
+
+
+class BenchJsonOnFailure(TestCase):
+    def test_refused_target_is_a_json_result(self):
+        # --json: a run that cannot start is a result too, with exit status 1.
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()                       # nothing listens there
+        r = run(["bench", "--json", "-d", "0.2", "127.0.0.1", str(port)])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["target"], "127.0.0.1:%d" % port)
+        self.assertIn("Connection refused", doc["error"])
