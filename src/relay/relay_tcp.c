@@ -485,18 +485,17 @@ void sl__relay_tcp_ready(sl_relay *r, relay_pair *p)
         pair_pump(p, sl_now_ms());
 }
 
-/* Start relaying client fd: connect to the target without blocking. */
-static void pair_open(sl_relay *r, int fd, const sl_addr *peer)
+/* A new pair for the accepted client fd: linked into the relay, counted,
+ * announced. NULL (fd closed) when out of memory. */
+static relay_pair *pair_new(sl_relay *r, int fd, const sl_addr *peer)
 {
     const sl_relay_faults *f = &r->cfg.faults;
     relay_pair *p = calloc(1, sizeof(*p));
     sl_event ev;
-    sl_err err;
-    int rc;
     if (p == NULL) {
         sl__relay_say(r, SL_EV_WARN, 0, peer, "relay: out of memory: client closed");
         sl_close(fd);
-        return;
+        return NULL;
     }
     p->r = r;
     p->id = r->next_id++;
@@ -519,6 +518,17 @@ static void pair_open(sl_relay *r, int fd, const sl_addr *peer)
     ev.conn_id = p->id;
     ev.peer = &p->peer;
     sl__relay_emit(r, &ev);
+    return p;
+}
+
+/* Start relaying client fd: connect to the target without blocking. */
+static void pair_open(sl_relay *r, int fd, const sl_addr *peer)
+{
+    relay_pair *p = pair_new(r, fd, peer);
+    sl_err err;
+    int rc;
+    if (p == NULL)
+        return;
     sl_err_clear(&err);
     if (p->tfd < 0) {
         sl__err_sys(&err, "socket");
