@@ -41,6 +41,15 @@ def wait_for(pred, timeout=10.0, what="condition", interval=0.005):
         time.sleep(interval)
 
 
+def closed_port():
+    """A loopback TCP port with nothing listening (bound, never listened, closed)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 class Proc:
     """A socklab process with its stderr collected line by line."""
 

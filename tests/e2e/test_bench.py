@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 
-from harness import TestCase, run, SOCKLAB, SLOW, deadline
+from harness import closed_port, TestCase, run, SOCKLAB, SLOW, deadline
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
@@ -373,10 +373,7 @@ class Bench(TestCase):
 class BenchJsonOnFailure(TestCase):
     def test_refused_target_is_a_json_result(self):
         # --json: a run that cannot start is a result too, with exit status 1.
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()                       # nothing listens there
+        port = closed_port()            # nothing listens there
         r = run(["bench", "--json", "-d", "0.2", "127.0.0.1", str(port)])
         self.assertEqual(r.returncode, 1, r.stderr)
         doc = json.loads(r.stdout)

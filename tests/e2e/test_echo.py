@@ -6,17 +6,8 @@ import socket
 import subprocess
 import tempfile
 
-from harness import (TestCase, Server, run, recv_exact, echo_roundtrip, wait_for,
+from harness import (closed_port, TestCase, Server, run, recv_exact, echo_roundtrip, wait_for,
                      tcp_states, SOCKLAB, SLOW)
-
-
-def closed_port():
-    """A loopback port with nothing listening (bound, never listened, closed)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class EchoServer(TestCase):

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import unittest
 
-from harness import TestCase, Server, run, wait_for, SOCKLAB, SLOW, deadline
+from harness import closed_port, TestCase, Server, run, wait_for, SOCKLAB, SLOW, deadline
 
 MiB = 1 << 20
 
@@ -741,10 +741,7 @@ if __name__ == "__main__":
 class JsonOnFailure(TestCase):
     def test_connect_failure_is_a_json_result(self):
         # --json: a failure is a result too, on stdout, with the same exit status.
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()                       # nothing listens there
+        port = closed_port()            # nothing listens there
         r = run(["file-client", "--json", "127.0.0.1", str(port), "x"])
         self.assertEqual(r.returncode, 1)
         doc = json.loads(r.stdout)

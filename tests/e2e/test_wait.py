@@ -5,16 +5,7 @@ import json
 import socket
 import subprocess
 
-from harness import TestCase, run, SOCKLAB, SLOW
-
-
-def closed_port():
-    """A loopback port with nothing listening (bound, never listened, closed)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from harness import closed_port, TestCase, run, SOCKLAB, SLOW
 
 
 class Wait(TestCase):
