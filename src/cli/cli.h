@@ -43,6 +43,11 @@ uint64_t cli_size(const char *opt, const char *text, uint64_t min, uint64_t max)
 /* Endpoint parsing with a usage error on bad input. */
 void cli_endpoint(const char *what, const char *text, sl_endpoint *ep);
 
+/* A client command's target from argv[*i]: HOST PORT, or one HOST:PORT,
+ * [IPv6]:PORT or unix:PATH argument; *i moves past what was used. A missing
+ * host takes default_host, or is a usage error when that is NULL. */
+void cli_target(int argc, char **argv, int *i, const char *default_host, sl_endpoint *ep);
+
 /* Handle --help/-h the same way everywhere: print usage, exit 0. */
 noreturn void cli_help(const char *usage);
 

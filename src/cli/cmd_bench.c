@@ -156,24 +156,11 @@ static void apply(bench_opts *o, int ch)
 /* HOST PORT, or one HOST:PORT. */
 static void parse_target(bench_opts *o, int argc, char **argv)
 {
-    int left = argc - optind;
-    if (left < 1)
-        cli_usage_error("missing HOST PORT");
-    if (left > 2)
-        cli_usage_error("unexpected argument '%.40s'", argv[optind + 2]);
-    cli_endpoint("target", argv[optind], &o->cfg.target);
-    if (left == 2) {
-        if (o->cfg.target.port[0] != '\0')
-            cli_usage_error("the port is given twice");
-        cli_port("PORT", argv[optind + 1]);
-        sl_endpoint_default(&o->cfg.target, NULL, argv[optind + 1]);
-    }
+    cli_target(argc, argv, &optind, "127.0.0.1", &o->cfg.target);
+    if (optind < argc)
+        cli_usage_error("unexpected argument '%.40s'", argv[optind]);
     if (o->cfg.target.is_unix)
         cli_usage_error("unix sockets are not supported by bench");
-    if (o->cfg.target.port[0] == '\0')
-        cli_usage_error("missing PORT");
-    if (o->cfg.target.host[0] == '\0')
-        sl_endpoint_default(&o->cfg.target, "127.0.0.1", NULL);
 }
 
 /* Parse argv into o; any mistake exits 2. */

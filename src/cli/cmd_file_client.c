@@ -65,17 +65,7 @@ static void parse_args(int argc, char **argv, client_opts *o)
 {
     sl_err err;
     int i = optind;
-    if (i == argc)
-        cli_usage_error("missing HOST and PORT");
-    cli_endpoint("address", argv[i++], &o->ep);
-    if (!o->ep.is_unix && o->ep.port[0] == '\0') {
-        if (i == argc)
-            cli_usage_error("missing PORT");
-        cli_port("PORT", argv[i]);
-        sl_endpoint_default(&o->ep, NULL, argv[i++]);
-    }
-    if (!o->ep.is_unix && o->ep.host[0] == '\0')
-        cli_usage_error("missing HOST");
+    cli_target(argc, argv, &i, NULL, &o->ep);
     if (i < argc) {
         o->recv.name = argv[i++];
         if (sl_file_name_check(o->recv.name, strlen(o->recv.name), &err) < 0)

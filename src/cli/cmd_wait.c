@@ -66,21 +66,9 @@ static const struct option long_opts[] = {
 /* The target: HOST PORT, or one HOST:PORT / unix:PATH argument. */
 static void parse_target(int argc, char **argv, wait_opts *o)
 {
-    if (optind == argc)
-        cli_usage_error("missing HOST and PORT");
-    cli_endpoint("address", argv[optind], &o->ep);
-    if (optind + 2 == argc) {
-        if (o->ep.is_unix || o->ep.port[0] != '\0')
-            cli_usage_error("the port is given twice");
-        cli_port("PORT", argv[optind + 1]);
-        sl_endpoint_default(&o->ep, NULL, argv[optind + 1]);
-    } else if (optind + 1 != argc) {
-        cli_usage_error("unexpected argument '%.40s'", argv[optind + 2]);
-    }
-    if (!o->ep.is_unix && o->ep.port[0] == '\0')
-        cli_usage_error("missing PORT");
-    if (!o->ep.is_unix && o->ep.host[0] == '\0')
-        cli_usage_error("missing HOST");
+    cli_target(argc, argv, &optind, NULL, &o->ep);
+    if (optind < argc)
+        cli_usage_error("unexpected argument '%.40s'", argv[optind]);
 }
 
 /* Parse argv into o; any mistake exits 2. */

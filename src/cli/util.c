@@ -120,3 +120,23 @@ void cli_endpoint(const char *what, const char *text, sl_endpoint *ep)
     if (sl_endpoint_parse(text, ep, &err) < 0)
         cli_usage_error("%s: %s", what, err.msg);
 }
+
+void cli_target(int argc, char **argv, int *i, const char *default_host, sl_endpoint *ep)
+{
+    if (*i >= argc)
+        cli_usage_error("missing HOST and PORT");
+    cli_endpoint("address", argv[(*i)++], ep);
+    if (ep->is_unix)
+        return;
+    if (ep->port[0] == '\0') {
+        if (*i >= argc)
+            cli_usage_error("missing PORT");
+        cli_port("PORT", argv[*i]);
+        sl_endpoint_default(ep, NULL, argv[(*i)++]);
+    }
+    if (ep->host[0] == '\0') {
+        if (default_host == NULL)
+            cli_usage_error("missing HOST");
+        sl_endpoint_default(ep, default_host, NULL);
+    }
+}
