@@ -60,7 +60,11 @@ int sl__packet_open(sl_capture *c, const char *ifname, sl_err *err)
     ll.sll_ifindex = (int)if_nametoindex(ifname);
     if (ll.sll_ifindex == 0)
         return sl__err_sys(err, "capture: interface %s", ifname);
-    fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
+    /* Protocol 0: the socket receives nothing until bind() names ETH_P_ALL,
+     * after the filter is attached. Opened with ETH_P_ALL it would queue
+     * every frame of every interface meanwhile, and a few 64 KiB loopback
+     * frames fill its receive buffer, so the frames we want were dropped. */
+    fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 && (errno == EPERM || errno == EACCES))
         return sl__err(err, SL_ESYS, EPERM, "capture on %s: permission denied (an AF_PACKET "
                        "socket needs CAP_NET_RAW, e.g. root)", ifname);

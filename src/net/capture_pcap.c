@@ -54,6 +54,24 @@ static int activate(pcap_t *p, const char *ifname, sl_err *err)
     return 0;
 }
 
+/* pcap_dispatch callback that keeps nothing. */
+static void discard(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    (void)user;
+    (void)h;
+    (void)bytes;
+}
+
+/* libpcap activates the capture before the filter can be set: what came in
+ * between is every frame on the interface. Drop it (bounded), so a ring
+ * full of strangers' frames cannot make us miss the connection to come. */
+static void flush_unfiltered(pcap_t *p)
+{
+    for (int i = 0; i < 1000; i++)
+        if (pcap_dispatch(p, -1, discard, NULL) <= 0)
+            break;
+}
+
 int sl__pcap_open(sl_capture *c, const char *ifname, sl_err *err)
 {
     char eb[PCAP_ERRBUF_SIZE];
@@ -72,6 +90,7 @@ int sl__pcap_open(sl_capture *c, const char *ifname, sl_err *err)
         sl__err(err, SL_ESYS, EIO, "pcap_setnonblock: %s", eb);
         goto fail;
     }
+    flush_unfiltered(p);
     c->linktype = dlt == DLT_EN10MB ? SL_LINK_ETHERNET : SL_LINK_RAW;
     c->pcap = p;
     snprintf(c->backend, sizeof(c->backend), "%.50s", pcap_lib_version());
