@@ -144,6 +144,14 @@ class Server(Proc):
 
     def __init__(self, args, timeout=10.0, proto="tcp", **kw):
         super().__init__(args, **kw)
+        try:
+            self._find_address(timeout, proto)
+        except BaseException:
+            # Not yet tracked by the test: end it here, or it outlives the run.
+            self.close()
+            raise
+
+    def _find_address(self, timeout, proto):
         if proto == "unix":
             self.path = self.wait_line(rb"listening on unix:(\S+)", timeout).group(1).decode()
             return
