@@ -216,3 +216,14 @@ void sl_conn_log(sl_conn *c, const char *fmt, ...)
     va_end(ap);
     sl__server_say(c->srv, SL_EV_INFO, c, "%s", msg);
 }
+
+int sl__conn_peer_done(sl_conn *c, sl_err *err)
+{
+    const sl_service *svc = c->srv->cfg.service;
+    c->in_eof = true;
+    if (svc->input_end != NULL && svc->input_end(c, c->state, err) < 0)
+        return -1;
+    if (!c->want_shut)
+        sl_conn_finish(c);
+    return 0;
+}

@@ -141,18 +141,6 @@ static int opened(sl_conn *c, sl_err *err)
     return svc->drained(c, c->state, err);
 }
 
-/* The peer's FIN arrived: tell the service; if it asks for nothing, end. */
-static int peer_done(sl_conn *c, sl_err *err)
-{
-    const sl_service *svc = c->srv->cfg.service;
-    c->in_eof = true;
-    if (svc->input_end != NULL && svc->input_end(c, c->state, err) < 0)
-        return -1;
-    if (!c->want_shut)
-        sl_conn_finish(c);
-    return 0;
-}
-
 /* One read and what follows from it. Returns 1 to go on, 0 when the server
  * stops, -1 on error. */
 static int read_once(sl_conn *c, uint8_t *buf, size_t cap, sl_err *err)
@@ -167,7 +155,7 @@ static int read_once(sl_conn *c, uint8_t *buf, size_t cap, sl_err *err)
     if (n < 0)
         return io_error("recv", err);
     if (n == 0)
-        return peer_done(c, err) < 0 ? -1 : 1;
+        return sl__conn_peer_done(c, err) < 0 ? -1 : 1;
     c->bytes_in += (uint64_t)n;
     return feed(c, buf, (size_t)n, err) < 0 ? -1 : 1;
 }

@@ -27,4 +27,8 @@ void sl__conn_ext_drop(sl_conn *c);
 /* Report that c was accepted (SL_EV_OPEN). */
 void sl__conn_emit_open(const sl_conn *c);
 
+/* Every driver: the peer's FIN was read. Tell the service; when it asks
+ * for neither a half-close nor an end, end the connection. */
+int sl__conn_peer_done(sl_conn *c, sl_err *err);
+
 #endif

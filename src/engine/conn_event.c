@@ -250,18 +250,6 @@ static void progress(sl__worker *w, sl_conn *c)
         sync_interest(w, c);
 }
 
-/* The peer's FIN: tell the service; if it asks for nothing, end. */
-static int peer_done(sl_conn *c, sl_err *err)
-{
-    const sl_service *svc = c->srv->cfg.service;
-    c->in_eof = true;
-    if (svc->input_end != NULL && svc->input_end(c, c->state, err) < 0)
-        return -1;
-    if (!c->want_shut)
-        sl_conn_finish(c);
-    return 0;
-}
-
 /* A failed read as an error record (a reset is the peer's doing). */
 static void read_error(sl_err *err)
 {
@@ -289,7 +277,7 @@ static void on_read(sl__worker *w, sl_conn *c)
         read_error(&err);
         rc = -1;
     } else if (n == 0) {
-        rc = peer_done(c, &err);
+        rc = sl__conn_peer_done(c, &err);
     } else {
         c->bytes_in += (uint64_t)n;
         touch(w, c);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "socklab/addr.h"
+#include "net/addr_internal.h"
 #include "net/err_internal.h"
 
 /* Printable copy of untrusted text for messages: at most 40 characters,
@@ -294,5 +295,21 @@ bool sl_addr_equal(const sl_addr *a, const sl_addr *b)
                memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, 16) == 0;
     default:
         return a->len == b->len && memcmp(&a->u, &b->u, a->len) == 0;
+    }
+}
+
+void sl__addr_raw(sl_addr *a, int family, const void *raw, uint16_t port_be)
+{
+    memset(a, 0, sizeof(*a));
+    if (family == AF_INET) {
+        a->u.in4.sin_family = AF_INET;
+        a->u.in4.sin_port = port_be;
+        memcpy(&a->u.in4.sin_addr, raw, 4);
+        a->len = sizeof(a->u.in4);
+    } else {
+        a->u.in6.sin6_family = AF_INET6;
+        a->u.in6.sin6_port = port_be;
+        memcpy(&a->u.in6.sin6_addr, raw, 16);
+        a->len = sizeof(a->u.in6);
     }
 }

@@ -8,6 +8,7 @@
 
 #include "socklab/capture.h"
 #include "socklab/diag.h"
+#include "net/addr_internal.h"
 #include "net/err_internal.h"
 
 /* Big-endian loads (frames are not aligned). */
@@ -21,24 +22,12 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Set an address from raw bytes (4 or 16) and a port read from the TCP
- * header (network order in memory). */
+/* An address from the wire: raw bytes and a port in network order. */
 static void set_addr(sl_addr *a, int family, const uint8_t *raw, const uint8_t *port)
 {
     uint16_t p;
     memcpy(&p, port, 2);
-    memset(a, 0, sizeof(*a));
-    if (family == AF_INET) {
-        a->u.in4.sin_family = AF_INET;
-        a->u.in4.sin_port = p;
-        memcpy(&a->u.in4.sin_addr, raw, 4);
-        a->len = sizeof(a->u.in4);
-    } else {
-        a->u.in6.sin6_family = AF_INET6;
-        a->u.in6.sin6_port = p;
-        memcpy(&a->u.in6.sin6_addr, raw, 16);
-        a->len = sizeof(a->u.in6);
-    }
+    sl__addr_raw(a, family, raw, p);
 }
 
 /* Parse the TCP header at tcp (cap bytes captured; seglen bytes of header

@@ -12,6 +12,7 @@
 
 #include "socklab/diag.h"
 #include "socklab/sock.h"
+#include "net/addr_internal.h"
 #include "net/err_internal.h"
 
 static const char *const state_names[SL_TCP_STATE_MAX] = {
@@ -42,24 +43,6 @@ int sl_tcp_state_parse(const char *name)
     return -1;
 }
 
-/* Fill an sl_addr from a family, a raw address of 4 or 16 bytes and a
- * port in network order. */
-static void raw_addr(sl_addr *a, int family, const void *raw, uint16_t port_be)
-{
-    memset(a, 0, sizeof(*a));
-    if (family == AF_INET) {
-        a->u.in4.sin_family = AF_INET;
-        a->u.in4.sin_port = port_be;
-        memcpy(&a->u.in4.sin_addr, raw, 4);
-        a->len = sizeof(a->u.in4);
-    } else {
-        a->u.in6.sin6_family = AF_INET6;
-        a->u.in6.sin6_port = port_be;
-        memcpy(&a->u.in6.sin6_addr, raw, 16);
-        a->len = sizeof(a->u.in6);
-    }
-}
-
 /* Turn one inet_diag_msg into an sl_sockinfo. */
 static void from_diag(const struct inet_diag_msg *m, int proto, sl_sockinfo *info)
 {
@@ -67,8 +50,8 @@ static void from_diag(const struct inet_diag_msg *m, int proto, sl_sockinfo *inf
     info->proto = proto;
     info->family = m->idiag_family;
     info->state = m->idiag_state;
-    raw_addr(&info->local, m->idiag_family, m->id.idiag_src, m->id.idiag_sport);
-    raw_addr(&info->remote, m->idiag_family, m->id.idiag_dst, m->id.idiag_dport);
+    sl__addr_raw(&info->local, m->idiag_family, m->id.idiag_src, m->id.idiag_sport);
+    sl__addr_raw(&info->remote, m->idiag_family, m->id.idiag_dst, m->id.idiag_dport);
     info->rqueue = m->idiag_rqueue;
     info->wqueue = m->idiag_wqueue;
     info->timer = m->idiag_timer;
@@ -156,7 +139,7 @@ static int proc_addr(const char *hex, int family, sl_addr *a)
             return -1;
     if (sscanf(hex + 8 * words, ":%x", &port) != 1)
         return -1;
-    raw_addr(a, family, w, htons((uint16_t)port));
+    sl__addr_raw(a, family, w, htons((uint16_t)port));
     return 0;
 }
 
