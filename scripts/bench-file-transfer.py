@@ -5,6 +5,9 @@ on loopback (issue 5's measurement; a benchmark, not a test).
 usage: scripts/bench-file-transfer.py SOCKLAB MODEL RUNS DSTDIR FILE
 e.g.   head -c 1G /dev/urandom > /dev/shm/big.bin; mkdir /dev/shm/dst
        scripts/bench-file-transfer.py build/socklab epoll 7 /dev/shm/dst /dev/shm/big.bin
+DSTDIR "-" sends the received data to /dev/null (file-client -o -): the
+transfer alone, without the cost of allocating the destination's pages
+(which on a virtual machine varies several-fold from run to run).
 
 Alternating runs of: verified with a fresh server (the sender reads and
 hashes the file as it sends it), verified again on the same server (the
@@ -20,11 +23,15 @@ def cpu(pid):
 def start(raw):
     p = subprocess.Popen([S, "file-server", "-q", "-p", "0", "-b", "127.0.0.1", "-m", MODEL] + (["--raw"] if raw else []) + [SRC], stderr=subprocess.PIPE)
     return p, int(re.search(r":(\d+) ", p.stderr.readline().decode()).group(1))
+def empty():
+    if DST != "-":
+        for f in os.listdir(DST): os.unlink(os.path.join(DST, f))
 def fetch(p, port, raw):
-    for f in os.listdir(DST): os.unlink(os.path.join(DST, f))
+    empty()
     c0 = cpu(p.pid)
-    r = subprocess.run(["/usr/bin/time", "-f", "%U %S", S, "file-client", "-q", "--json", "-o", os.path.join(DST, "out.bin"), "127.0.0.1", str(port)] + (["--raw"] if raw else []), capture_output=True)
-    d = json.loads(r.stdout); assert d["ok"], d
+    out = "/dev/null" if DST == "-" else os.path.join(DST, "out.bin")
+    r = subprocess.run(["/usr/bin/time", "-f", "%U %S", S, "file-client", "-q", "--json", "-o", "-" if DST == "-" else out, "127.0.0.1", str(port)] + (["--raw"] if raw else []), stdout=subprocess.PIPE if DST != "-" else open("/dev/null", "wb"), stderr=subprocess.PIPE)
+    d = json.loads(r.stdout if DST != "-" else r.stderr.decode().splitlines()[0]); assert d["ok"], d
     u, s = map(float, r.stderr.decode().split()[-2:])
     time.sleep(0.3)
     return (d["seconds"], d["bytes_per_second"] / 2**30, u + s, cpu(p.pid) - c0)
@@ -41,4 +48,4 @@ for k, rows in res.items():
     print("%-24s runs=%d median %.3f s %.3f GiB/s | client CPU %.2f s, server CPU %.2f s | GiB/s: %s" % (
         k, len(rows), statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows),
         statistics.median(r[2] for r in rows), statistics.median(r[3] for r in rows), " ".join("%.2f" % r[1] for r in rows)))
-for f in os.listdir(DST): os.unlink(os.path.join(DST, f))
+empty()

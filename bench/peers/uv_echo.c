@@ -2,8 +2,11 @@
  * Node.js), written the way a libuv user would: one loop, a read buffer
  * per read, each chunk written back with its own write request, reading
  * paused while more than 1 MiB waits to be written (backpressure), so a
- * client that never reads cannot make it grow without bound.
+ * client that never reads cannot make it grow without bound. SIGPIPE is
+ * ignored, as Node.js does: libuv writes with write(), and a client that
+ * closes while its echo is being written would otherwise kill the server.
  * usage: uv_echo PORT (0: any); prints "listening on tcp 127.0.0.1:PORT". */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <uv.h>
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
     struct sockaddr_in addr;
     struct sockaddr_storage bound;
     int len = sizeof(bound), rc;
+    signal(SIGPIPE, SIG_IGN);
     loop = uv_default_loop();
     uv_ip4_addr("127.0.0.1", argc > 1 ? atoi(argv[1]) : 0, &addr);
     uv_tcp_init(loop, &server);
