@@ -45,6 +45,11 @@ typedef struct sl_server_config {
     size_t out_limit;           /* bytes queued per client; 0: 256 KiB */
     sl_event_fn on_event;
     void *event_arg;
+    bool worker_processes;      /* event models: the workers are processes,
+                                 * each with its own descriptor limit (for
+                                 * more clients than one process may hold);
+                                 * counters are shared, on_event is called
+                                 * from each process */
 } sl_server_config;
 
 /* A way of scheduling connections. */

@@ -36,8 +36,8 @@ static noreturn void help(void)
            "an amplifier for forged datagrams.\n\n"
            "Options:\n");
     cli_server_help_where(stdout);
-    printf("  -w, --workers N        event loops sharing the port (event models)\n"
-           "      --max-clients N    at most N clients at once (others wait or are refused)\n"
+    cli_server_help_workers(stdout);
+    printf("      --max-clients N    at most N clients at once (others wait or are refused)\n"
            "      --idle-timeout S   close a client idle for S seconds\n"
            "      --close-timeout S  bound on a graceful close (default 2)\n"
            "      --count N          exit after serving N clients (the book's served 5)\n"

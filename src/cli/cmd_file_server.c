@@ -39,8 +39,8 @@ static noreturn void help(void)
            "'listening on tcp ADDRESS:PORT' on stderr once it listens.\n\n"
            "Options:\n");
     cli_server_help_where(stdout);
-    printf("  -w, --workers N        event loops sharing the port (event models)\n"
-           "      --raw              the seed's protocol: the bytes at once, half-close,\n"
+    cli_server_help_workers(stdout);
+    printf("      --raw              the seed's protocol: the bytes at once, half-close,\n"
            "                         then the reply (for the textbook's client and nc)\n"
            "      --max-clients N    at most N clients at once\n"
            "      --idle-timeout S   drop a client silent for S seconds (default 60)\n"

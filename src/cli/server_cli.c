@@ -34,6 +34,7 @@ bool cli_server_option(cli_server *s, int ch, const char *arg)
     case CLI_SERVER_OPT_CLOSE:
         s->cfg.close_timeout_ms = cli_seconds_ms("--close-timeout", arg, 0.001, 3600);
         break;
+    case CLI_SERVER_OPT_PROCS: s->cfg.worker_processes = true; break;
     case CLI_SERVER_OPT_COUNT: s->cfg.count = cli_uint("--count", arg, 1, UINT64_MAX); break;
     case CLI_SERVER_OPT_BACKLOG:
         s->listen.backlog = (int)cli_uint("--backlog", arg, 1, 65535);
@@ -52,6 +53,12 @@ void cli_server_finish(cli_server *s)
         cli_usage_error("--port cannot be used with a unix: address");
     if (s->port != NULL && s->ep.port[0] != '\0')
         cli_usage_error("the port is given twice (--port and --bind HOST:PORT)");
+    if (s->cfg.worker_processes) {
+        const sl_model *m = s->cfg.model ? sl_model_find(s->cfg.model) : sl_model_default();
+        if (!m->event_driven)
+            cli_usage_error("--worker-processes: only for the event models (select, poll, "
+                            "epoll); the %s model schedules clients itself", m->name);
+    }
     sl_endpoint_default(&s->ep, NULL, s->port ? s->port : "9190");
 }
 
@@ -66,6 +73,16 @@ void cli_server_help_where(FILE *out)
             sl_model_default()->name);
     for (const sl_model *const *m = sl_models(); *m != NULL; m++)
         fprintf(out, "      %-10s %s\n", (*m)->name, (*m)->summary);
+}
+
+void cli_server_help_workers(FILE *out)
+{
+    fprintf(out,
+            "  -w, --workers N        event loops sharing the port (event models; default:\n"
+            "                         one per CPU)\n"
+            "      --worker-processes the workers are processes, not threads: each has\n"
+            "                         its own descriptor limit, so together they hold more\n"
+            "                         clients than one process may open (event models)\n");
 }
 
 int cli_server_run(sl_server *srv, sl_err *err)

@@ -20,7 +20,7 @@ typedef struct cli_server {
 
 enum {
     CLI_SERVER_OPT_MAX = 256, CLI_SERVER_OPT_IDLE, CLI_SERVER_OPT_CLOSE,
-    CLI_SERVER_OPT_COUNT, CLI_SERVER_OPT_BACKLOG, CLI_SERVER_OPT_END
+    CLI_SERVER_OPT_COUNT, CLI_SERVER_OPT_BACKLOG, CLI_SERVER_OPT_PROCS, CLI_SERVER_OPT_END
 };
 
 #define CLI_SERVER_SHORTOPTS "p:b:46m:w:q"
@@ -35,6 +35,7 @@ enum {
     { "close-timeout", required_argument, NULL, CLI_SERVER_OPT_CLOSE }, \
     { "count", required_argument, NULL, CLI_SERVER_OPT_COUNT }, \
     { "backlog", required_argument, NULL, CLI_SERVER_OPT_BACKLOG }, \
+    { "worker-processes", no_argument, NULL, CLI_SERVER_OPT_PROCS }, \
     { "quiet", no_argument, NULL, 'q' }
 
 /* Start from the defaults (port 9190, SO_REUSEADDR on, the default model). */
@@ -49,6 +50,9 @@ void cli_server_finish(cli_server *s);
 
 /* The help lines for -p, -b, -4/-6 and -m with one line per model. */
 void cli_server_help_where(FILE *out);
+
+/* The help lines for -w and --worker-processes. */
+void cli_server_help_workers(FILE *out);
 
 /* Run srv with SIGINT/SIGTERM stopping it; returns sl_server_run's result. */
 int cli_server_run(sl_server *srv, sl_err *err);

@@ -48,7 +48,7 @@ int sl__conn_init(sl_conn *c, sl_server *srv, int fd, const sl_addr *peer,
     c->srv = srv;
     c->fd = fd;
     c->blocking = blocking;
-    c->id = atomic_fetch_add(&srv->next_id, 1);
+    c->id = atomic_fetch_add(&srv->sh->next_id, 1);
     c->started_ms = sl_now_ms();
     c->last_ms = c->started_ms;
     if (peer_store(c, peer, err) < 0)
@@ -60,9 +60,9 @@ int sl__conn_init(sl_conn *c, sl_server *srv, int fd, const sl_addr *peer,
             return sl__err_sys(err, "conn: calloc");
         }
     }
-    atomic_fetch_add(&srv->active, 1);
+    atomic_fetch_add(&srv->sh->active, 1);
     if (svc->open != NULL && svc->open(c, c->state, srv->cfg.service_config, err) < 0) {
-        atomic_fetch_sub(&srv->active, 1);
+        atomic_fetch_sub(&srv->sh->active, 1);
         free(c->state);
         c->state = NULL;
         free(c->peer_full);
@@ -95,7 +95,7 @@ void sl__conn_release(sl_conn *c, const sl_err *why)
     free(c->peer_full);
     c->peer_full = NULL;
     sl__conn_ext_drop(c);
-    atomic_fetch_sub(&c->srv->active, 1);
+    atomic_fetch_sub(&c->srv->sh->active, 1);
     sl__server_count(c->srv);
 }
 

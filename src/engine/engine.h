@@ -18,6 +18,17 @@
 #define SL_ACCEPT_PAUSE_MS 50          /* accept cannot go on: look again after this */
 #define SL_BLOCKING_MAX_DEFAULT 512    /* fork/threads: clients at once without --max-clients */
 
+/* What every thread (and, with worker processes, every process) of a
+ * server counts together; lock-free atomics, valid in shared memory. */
+typedef struct sl__server_counters {
+    atomic_int stopping;               /* lock-free: set from signal handlers too */
+    atomic_uint_fast64_t next_id;
+    atomic_uint_fast64_t served;       /* connections finished */
+    atomic_int active;                 /* connections open now */
+    atomic_int admitted;               /* event models: places taken within
+                                        * max_clients, reserved before accept */
+} sl__server_counters;
+
 struct sl_server {
     sl_server_config cfg;
     const sl_model *model;
@@ -29,13 +40,10 @@ struct sl_server {
                                         * readable and wakes every thread and child */
     int reserve_fd;                    /* spare descriptor for the EMFILE trick */
     pthread_mutex_t reserve_lock;      /* serialises accepts and the EMFILE reserve */
-    atomic_int stopping;               /* lock-free: set from signal handlers too */
     bool forked_child;                 /* fork model: this copy does not count */
-    atomic_uint_fast64_t next_id;
-    atomic_uint_fast64_t served;       /* connections finished */
-    atomic_int active;                 /* connections open now */
-    atomic_int admitted;               /* event models: places taken within
-                                        * max_clients, reserved before accept */
+    sl__server_counters own;           /* the counters, in this process */
+    sl__server_counters *sh;           /* &own, or a shared mapping while worker
+                                        * processes run (event_serve.c) */
     struct sl__dgram *_Atomic dgram;   /* engine/dgram.c's state, made on first use */
 };
 

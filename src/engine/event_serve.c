@@ -1,6 +1,13 @@
 /* engine/event_serve.c: the event models' server: N workers, each one
  * event loop in its own thread, over the same listening sockets.
  *
+ * With worker_processes the workers are processes instead (fork after
+ * the listeners are open; each makes its own loop): each has its own
+ * descriptor limit, so together they hold more clients than one process
+ * may. The counters (served, --count, --max-clients places, ids) are in a
+ * shared mapping for the run; a child ends with its parent
+ * (PR_SET_PDEATHSIG) and a child that fails stops the whole server.
+ *
  * Sharing the port: the workers share the caller's one listener, each
  * loop watching it with SL_EV_EXCLUSIVE (EPOLLEXCLUSIVE: one worker is
  * woken per client, no thundering herd). SO_REUSEPORT would need one
@@ -15,9 +22,13 @@
  * stays readable, wakes every worker; each stops accepting and ends its
  * clients by the close bound. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "engine/event.h"
 #include "socklab/io.h"
@@ -72,21 +83,21 @@ static bool admit(sl_server *srv)
 {
     if (srv->cfg.max_clients <= 0)
         return true;
-    if (atomic_fetch_add(&srv->admitted, 1) < srv->cfg.max_clients)
+    if (atomic_fetch_add(&srv->sh->admitted, 1) < srv->cfg.max_clients)
         return true;
-    atomic_fetch_sub(&srv->admitted, 1);
+    atomic_fetch_sub(&srv->sh->admitted, 1);
     return false;
 }
 
 void sl__event_unadmit(sl_server *srv)
 {
     if (srv->cfg.max_clients > 0)
-        atomic_fetch_sub(&srv->admitted, 1);
+        atomic_fetch_sub(&srv->sh->admitted, 1);
 }
 
 static bool at_max(const sl_server *srv)
 {
-    return srv->cfg.max_clients > 0 && atomic_load(&srv->admitted) >= srv->cfg.max_clients;
+    return srv->cfg.max_clients > 0 && atomic_load(&srv->sh->admitted) >= srv->cfg.max_clients;
 }
 
 /* Accept what is queued on lfd, a bounded batch. */
@@ -263,9 +274,117 @@ static int start_threads(sl__worker *w, int n)
     return n;
 }
 
+/* Move the counters to (or back from) a mapping shared with children. */
+static void copy_counters(sl__server_counters *to, sl__server_counters *from)
+{
+    atomic_store(&to->stopping, atomic_load(&from->stopping));
+    atomic_store(&to->next_id, atomic_load(&from->next_id));
+    atomic_store(&to->served, atomic_load(&from->served));
+    atomic_store(&to->active, atomic_load(&from->active));
+    atomic_store(&to->admitted, atomic_load(&from->admitted));
+}
+
+static int share_counters(sl_server *srv, sl_err *err)
+{
+    sl__server_counters *m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
+                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return sl__err_sys(err, "worker processes: mmap");
+    copy_counters(m, &srv->own);
+    srv->sh = m;
+    return 0;
+}
+
+static void unshare_counters(sl_server *srv)
+{
+    sl__server_counters *m = srv->sh;
+    copy_counters(&srv->own, m);
+    srv->sh = &srv->own;
+    munmap(m, sizeof(*m));
+}
+
+/* One worker in this thread of control: make it, run it, free it. */
+static int serve_one(sl_server *srv, const char *backend, sl_err *err)
+{
+    sl__worker w;
+    int rc = worker_init(&w, srv, backend);
+    if (rc == 0)
+        rc = worker_run(&w);
+    if (rc < 0 && err != NULL)
+        *err = w.err;
+    worker_fini(&w);
+    return rc;
+}
+
+/* In a worker process: serve until the server stops, then exit. */
+static void worker_child(sl_server *srv, const char *backend, pid_t parent)
+{
+    sl_err err;
+    (void)prctl(PR_SET_PDEATHSIG, SIGTERM);   /* stop (gracefully) with the parent */
+    if (getppid() != parent)
+        _exit(1);                             /* it is gone already */
+    if (serve_one(srv, backend, &err) < 0) {
+        sl__server_say(srv, SL_EV_WARN, NULL, "worker process %ld: %s", (long)getpid(),
+                       err.msg);
+        sl_server_stop(srv);
+        _exit(1);
+    }
+    _exit(0);     /* not exit(): the parent's stdio buffers and atexit are its own */
+}
+
+/* Wait for a worker process; 0 when it ended well, else -1 and why. */
+static int reap_worker(pid_t pid, sl_err *err)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return sl__err_sys(err, "waitpid worker process %ld", (long)pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFSIGNALED(status))
+        return sl__err(err, SL_ESYS, EINTR, "worker process %ld was killed by signal %d",
+                       (long)pid, WTERMSIG(status));
+    return sl__err(err, SL_ESYS, EIO, "worker process %ld failed (exit status %d)",
+                   (long)pid, WEXITSTATUS(status));
+}
+
+/* n workers as processes: this one and n-1 children. */
+static int serve_processes(sl_server *srv, const char *backend, int n, sl_err *err)
+{
+    pid_t pids[MAX_WORKERS], self = getpid();
+    int started = 0, rc;
+    sl_err cerr;
+    if (share_counters(srv, err) < 0)
+        return -1;
+    for (int i = 1; i < n; i++) {
+        pid_t pid = fork();
+        if (pid == 0)
+            worker_child(srv, backend, self);
+        if (pid < 0) {
+            sl__server_say(srv, SL_EV_WARN, NULL, "fork: %s: running %d worker processes, "
+                           "not %d", strerror(errno), i, n);
+            break;
+        }
+        pids[started++] = pid;
+    }
+    rc = serve_one(srv, backend, err);
+    if (rc < 0)
+        sl_server_stop(srv);   /* the children end too */
+    for (int i = 0; i < started; i++)
+        if (reap_worker(pids[i], &cerr) < 0 && rc == 0) {
+            rc = -1;
+            if (err != NULL)
+                *err = cerr;
+        }
+    unshare_counters(srv);
+    return rc;
+}
+
 int sl__event_serve(sl_server *srv, const char *backend, sl_err *err)
 {
     int n = worker_count(srv), started, rc = 0;
+    if (srv->cfg.worker_processes)
+        return serve_processes(srv, backend, n, err);
     sl__worker *w = calloc((size_t)n, sizeof(*w));
     if (w == NULL)
         return sl__err_sys(err, "event loops: calloc");

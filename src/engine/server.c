@@ -33,6 +33,13 @@ sl_server *sl_server_new(const sl_server_config *cfg, sl_err *err)
         free(srv);
         return NULL;
     }
+    if (cfg->worker_processes && !srv->model->event_driven) {
+        sl__err(err, SL_EINPUT, EINVAL, "worker processes: only for the event models "
+                "(select, poll, epoll); the %s model schedules clients itself",
+                srv->model->name);
+        free(srv);
+        return NULL;
+    }
     if (srv->cfg.out_limit == 0)
         srv->cfg.out_limit = SL_OUT_LIMIT_DEFAULT;
     if (srv->cfg.close_timeout_ms <= 0)
@@ -44,9 +51,12 @@ sl_server *sl_server_new(const sl_server_config *cfg, sl_err *err)
     }
     srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     pthread_mutex_init(&srv->reserve_lock, NULL);
-    atomic_init(&srv->stopping, 0);
-    atomic_init(&srv->admitted, 0);
-    atomic_init(&srv->next_id, 1);
+    srv->sh = &srv->own;
+    atomic_init(&srv->sh->stopping, 0);
+    atomic_init(&srv->sh->served, 0);
+    atomic_init(&srv->sh->active, 0);
+    atomic_init(&srv->sh->admitted, 0);
+    atomic_init(&srv->sh->next_id, 1);
     return srv;
 }
 
@@ -74,7 +84,7 @@ void sl_server_stop(sl_server *srv)
 {
     int saved = errno;
     ssize_t n;
-    atomic_store(&srv->stopping, 1);
+    atomic_store(&srv->sh->stopping, 1);
     n = write(srv->stop_pipe[1], "s", 1);   /* full pipe: already woken */
     (void)n;
     errno = saved;
@@ -94,7 +104,7 @@ void sl_server_free(sl_server *srv)
 
 bool sl__server_stopping(const sl_server *srv)
 {
-    return atomic_load(&srv->stopping) != 0;
+    return atomic_load(&srv->sh->stopping) != 0;
 }
 
 void sl__server_count(sl_server *srv)
@@ -102,7 +112,7 @@ void sl__server_count(sl_server *srv)
     uint64_t done;
     if (srv->forked_child)
         return;    /* the fork model's parent counts its children */
-    done = atomic_fetch_add(&srv->served, 1) + 1;
+    done = atomic_fetch_add(&srv->sh->served, 1) + 1;
     if (srv->cfg.count > 0 && done >= srv->cfg.count)
         sl_server_stop(srv);
 }

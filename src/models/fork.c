@@ -143,7 +143,7 @@ static void spawn(forker *f, int lfd)
     }
     /* The child numbered its client from its copy of next_id; advance the
      * parent's so the next child's client gets the next number. */
-    atomic_fetch_add(&f->srv->next_id, 1);
+    atomic_fetch_add(&f->srv->sh->next_id, 1);
     f->pids[f->npids++] = pid;
 }
 

@@ -89,6 +89,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def kill_pids(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 # ---- clients --------------------------------------------------------------
 
 def connect(srv):
@@ -237,10 +245,11 @@ def reset_close(s):
 class ModelMatrix:
     """Every behaviour, run against self.model (set by the generated classes)."""
     model = None
+    model_args = ()     # e.g. worker processes instead of threads
 
     def start(self, *extra, **kw):
         return self.server("echo-server", "-p", "0", "-b", "127.0.0.1", "-q",
-                           "-m", self.model, *extra, **kw)
+                           "-m", self.model, *self.model_args, *extra, **kw)
 
     def close_all(self, socks):
         for s in socks:
@@ -401,7 +410,7 @@ class ModelMatrix:
         self.assertEqual(rc, 0, srv.stderr_text())
         self.assertLess(took, (2 + 4) * SLOW, "not within the close bound (2 s) and a margin")
         active.join(10 * SLOW)
-        if self.model == "fork":
+        if self.model == "fork" or self.model_args:
             self.assertEqual(children(srv.pid), [])
 
 
@@ -486,6 +495,47 @@ for _m in MODELS:
     if _m == "select":
         _bases += (SelectOnly,)
     globals()["Model_" + _m] = type("Model_" + _m, _bases + (TestCase,), {"model": _m})
+
+
+class WorkerProcessesOnly:
+    """--worker-processes: what threads cannot do, and what must not leak."""
+
+    def test_workers_are_processes_and_hold_past_one_descriptor_limit(self):
+        limit, clients = 64, 150
+        srv = self.start(preexec_fn=lambda: resource.setrlimit(
+            resource.RLIMIT_NOFILE, (limit, limit)))
+        wait_for(lambda: len(children(srv.pid)) == 2, what="two worker processes")
+        socks = []
+        self.addCleanup(self.close_all, socks)
+        for i in range(clients):   # all held at once: more than one process may open
+            s = connect(srv)
+            socks.append(s)
+            s.sendall(b"%d" % i)
+            self.assertEqual(recv_exact(s, len(b"%d" % i)), b"%d" % i)
+        self.close_all(socks)
+
+    def test_children_end_with_a_killed_parent(self):
+        srv = self.start()
+        wait_for(lambda: len(children(srv.pid)) == 2, what="two worker processes")
+        kids = [pid for pid, _ in children(srv.pid)]
+        self.addCleanup(kill_pids, kids)     # ended here should the test fail
+        srv.kill()
+        wait_for(lambda: not any(os.path.exists("/proc/%d" % k) for k in kids),
+                 timeout=10 * SLOW, what="worker processes gone after their parent")
+
+    def test_count_is_shared_by_the_processes(self):
+        srv = self.start("--count", "6")
+        for _ in range(6):
+            with connect(srv) as s:
+                s.sendall(b"n")
+                self.assertEqual(recv_exact(s, 1), b"n")
+        self.assertEqual(srv.wait(10 * SLOW), 0)
+
+
+class Model_epoll_processes(ModelMatrix, WorkerProcessesOnly, TestCase):
+    """The whole matrix again with the epoll workers as three processes."""
+    model = "epoll"
+    model_args = ("-w", "3", "--worker-processes")
 
 
 class MatrixIsComplete(TestCase):
