@@ -51,6 +51,10 @@ void cli_target(int argc, char **argv, int *i, const char *default_host, sl_endp
 /* Handle --help/-h the same way everywhere: print usage, exit 0. */
 noreturn void cli_help(const char *usage);
 
+/* Raise this process's descriptor limit to its hard limit; returns the
+ * limit (a large number when unlimited). */
+long long cli_raise_fd_limit(void);
+
 /* The server log: events on stderr, per-client lines off when quiet. */
 typedef struct cli_log {
     bool quiet;

@@ -182,24 +182,10 @@ static void parse(int argc, char **argv, bench_opts *o)
     bench_check_options(o);
 }
 
-/* Raise this process's descriptor limit to its hard limit; returns the
- * limit (a large number when unlimited). */
-static long long raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-        return 1024;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    return rl.rlim_cur == RLIM_INFINITY ? (1LL << 40) : (long long)rl.rlim_cur;
-}
-
 /* How many processes the run needs (1 unless hold passes the limit). */
 static int plan_procs(const bench_opts *o)
 {
-    long long limit = raise_fd_limit(), per = limit - 64;
+    long long limit = cli_raise_fd_limit(), per = limit - 64;
     int procs = o->procs;
     if (procs == 0 && o->cfg.connections + 64 > limit) {
         if (o->cfg.mode != SL_BENCH_HOLD || per < 1) {

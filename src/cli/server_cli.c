@@ -88,6 +88,7 @@ void cli_server_help_workers(FILE *out)
 int cli_server_run(sl_server *srv, sl_err *err)
 {
     int rc;
+    (void)cli_raise_fd_limit();   /* as many clients as the hard limit allows */
     cli_signals_server(srv);
     rc = sl_server_run(srv, err);
     cli_signals_server(NULL);

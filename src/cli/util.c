@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 
@@ -139,4 +140,18 @@ void cli_target(int argc, char **argv, int *i, const char *default_host, sl_endp
             cli_usage_error("missing HOST");
         sl_endpoint_default(ep, default_host, NULL);
     }
+}
+
+/* Raise this process's descriptor limit to its hard limit; returns the
+ * limit (a large number when unlimited). */
+long long cli_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? (1LL << 40) : (long long)rl.rlim_cur;
 }
