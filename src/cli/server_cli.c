@@ -80,8 +80,9 @@ void cli_server_help_workers(FILE *out)
     fprintf(out,
             "  -w, --workers N        event loops sharing the port (event models; default:\n"
             "                         one per CPU)\n"
-            "      --worker-processes the workers are processes, not threads: each has\n"
-            "                         its own descriptor limit, so together they hold more\n"
+            "      --worker-processes\n"
+            "                         the workers are processes, not threads: each has its\n"
+            "                         own descriptor limit, so together they hold more\n"
             "                         clients than one process may open (event models)\n");
 }
 

@@ -7,6 +7,8 @@
  * may. The counters (served, --count, --max-clients places, ids) are in a
  * shared mapping for the run; a child ends with its parent
  * (PR_SET_PDEATHSIG) and a child that fails stops the whole server.
+ * Datagrams are served by the first process alone: they need no more
+ * descriptors, and its UDP counters are then the whole server's.
  *
  * Sharing the port: the workers share the caller's one listener, each
  * loop watching it with SL_EV_EXCLUSIVE (EPOLLEXCLUSIVE: one worker is
@@ -211,7 +213,8 @@ static int worker_run(sl__worker *w)
     }
 }
 
-static int worker_init(sl__worker *w, sl_server *srv, const char *backend)
+/* Make worker w; it serves datagrams too when dgram is true. */
+static int worker_init(sl__worker *w, sl_server *srv, const char *backend, bool dgram)
 {
     memset(w, 0, sizeof(*w));
     w->srv = srv;
@@ -225,7 +228,8 @@ static int worker_init(sl__worker *w, sl_server *srv, const char *backend)
         return sl__err_sys(&w->err, "event loop: read buffer");
     if (sl_loop_add(w->loop, srv->stop_pipe[0], SL_EV_READ, NULL, &w->err) < 0)
         return -1;
-    watch_listeners(w, SOCK_DGRAM, true);
+    if (dgram)
+        watch_listeners(w, SOCK_DGRAM, true);
     set_accepting(w, true);
     return 0;
 }
@@ -304,10 +308,10 @@ static void unshare_counters(sl_server *srv)
 }
 
 /* One worker in this thread of control: make it, run it, free it. */
-static int serve_one(sl_server *srv, const char *backend, sl_err *err)
+static int serve_one(sl_server *srv, const char *backend, bool dgram, sl_err *err)
 {
     sl__worker w;
-    int rc = worker_init(&w, srv, backend);
+    int rc = worker_init(&w, srv, backend, dgram);
     if (rc == 0)
         rc = worker_run(&w);
     if (rc < 0 && err != NULL)
@@ -323,7 +327,7 @@ static void worker_child(sl_server *srv, const char *backend, pid_t parent)
     (void)prctl(PR_SET_PDEATHSIG, SIGTERM);   /* stop (gracefully) with the parent */
     if (getppid() != parent)
         _exit(1);                             /* it is gone already */
-    if (serve_one(srv, backend, &err) < 0) {
+    if (serve_one(srv, backend, false, &err) < 0) {
         sl__server_say(srv, SL_EV_WARN, NULL, "worker process %ld: %s", (long)getpid(),
                        err.msg);
         sl_server_stop(srv);
@@ -367,7 +371,7 @@ static int serve_processes(sl_server *srv, const char *backend, int n, sl_err *e
         }
         pids[started++] = pid;
     }
-    rc = serve_one(srv, backend, err);
+    rc = serve_one(srv, backend, true, err);
     if (rc < 0)
         sl_server_stop(srv);   /* the children end too */
     for (int i = 0; i < started; i++)
@@ -389,7 +393,7 @@ int sl__event_serve(sl_server *srv, const char *backend, sl_err *err)
     if (w == NULL)
         return sl__err_sys(err, "event loops: calloc");
     for (int i = 0; i < n; i++) {
-        if (worker_init(&w[i], srv, backend) < 0) {
+        if (worker_init(&w[i], srv, backend, true) < 0) {
             if (err != NULL)
                 *err = w[i].err;
             for (int k = 0; k <= i; k++)
