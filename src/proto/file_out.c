@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,12 +120,29 @@ static int create_named(sl__file_out *o, sl_err *err)
     return 0;
 }
 
+/* On tmpfs, reserving allocates every page of the file in memory up front,
+ * a second pass over it besides the writes; there only the free space is
+ * checked. Returns 1 when fd is on tmpfs and size fits, 0 when it is not
+ * tmpfs, -1 (errno ENOSPC) when it is and size does not fit. */
+static int tmpfs_room(int fd, uint64_t size)
+{
+    struct statfs fs;
+    if (fstatfs(fd, &fs) < 0 || fs.f_type != TMPFS_MAGIC)
+        return 0;
+    if ((uint64_t)fs.f_bavail * (uint64_t)fs.f_bsize >= size)
+        return 1;
+    errno = ENOSPC;
+    return -1;
+}
+
 /* Reserve size bytes without changing the file's length, so that a full
  * disk shows now rather than after half the transfer. */
 static int reserve(const sl__file_out *o, uint64_t size, sl_err *err)
 {
     struct statvfs vfs;
-    if (size == 0 || fallocate(o->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size) == 0)
+    int tmpfs = size > 0 ? tmpfs_room(o->fd, size) : 0;
+    if (size == 0 || tmpfs == 1 ||
+        (tmpfs == 0 && fallocate(o->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size) == 0))
         return 0;
     if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)
         return 0;   /* the file system cannot reserve: writes will tell */
