@@ -8,7 +8,9 @@
  * shared mapping for the run; a child ends with its parent
  * (PR_SET_PDEATHSIG) and a child that fails stops the whole server.
  * Datagrams are served by the first process alone: they need no more
- * descriptors, and its UDP counters are then the whole server's.
+ * descriptors, and its UDP counters are then the whole server's. A process
+ * out of descriptors pauses its accepts and leaves new clients queued for
+ * the others (sl__server_accept), so the processes fill up together.
  *
  * Sharing the port: the workers share the caller's one listener, each
  * loop watching it with SL_EV_EXCLUSIVE (EPOLLEXCLUSIVE: one worker is

@@ -188,7 +188,10 @@ int sl__server_accept(sl_server *srv, int lfd, sl_addr *peer, bool nonblock)
     pthread_mutex_lock(&srv->reserve_lock);
     fd = sl_accept(lfd, peer, nonblock, NULL);
     saved = errno;
-    if (fd < 0 && (saved == EMFILE || saved == ENFILE))
+    /* Worker processes each have their own descriptors: one that is full
+     * pauses (EMFILE goes back to the caller) and leaves the client in the
+     * queue for another, instead of turning it away. */
+    if (fd < 0 && (saved == EMFILE || saved == ENFILE) && !srv->cfg.worker_processes)
         saved = shed_one(srv, lfd) ? ECONNABORTED : saved;
     pthread_mutex_unlock(&srv->reserve_lock);
     if (fd >= 0)

@@ -349,8 +349,8 @@ class ModelMatrix:
         served = sum(1 for v in outcome.values() if v == "served")
         self.assertGreater(served, 0)
         self.assertEqual(len(outcome), 150)
-        if hold and self.model != "fork":    # one descriptor table: some were turned away
-            self.assertLess(served, 150)
+        if hold and self.model != "fork" and not self.model_args:
+            self.assertLess(served, 150)     # one descriptor table: some were turned away
         t0 = cpu_seconds(srv.pid)
         time.sleep(CPU_WINDOW)               # measuring a rate, not synchronising
         used = cpu_seconds(srv.pid) - t0
