@@ -501,6 +501,10 @@ class WorkerProcessesOnly:
     """--worker-processes: what threads cannot do, and what must not leak."""
 
     def test_workers_are_processes_and_hold_past_one_descriptor_limit(self):
+        if os.environ.get("SOCKLAB_VALGRIND"):
+            # Seen in CI's valgrind step: a client was reset at this 64-descriptor
+            # limit; valgrind keeps descriptors of its own in each process.
+            self.skipTest("a 64-descriptor limit is not the same limit under valgrind")
         limit, clients = 64, 150
         srv = self.start(preexec_fn=lambda: resource.setrlimit(
             resource.RLIMIT_NOFILE, (limit, limit)))
