@@ -74,16 +74,22 @@ static void format_target(const bench_opts *o, char *buf, size_t len)
              o->cfg.target.port);
 }
 
+/* Open the JSON report with what every report starts with: mode, target. */
+static void json_head(cli_json *j, const bench_opts *o)
+{
+    char target[SL_HOSTLEN + SL_PORTLEN + 4];
+    format_target(o, target, sizeof(target));
+    json_init(j, stdout);
+    json_object_begin(j, NULL);
+    json_str(j, "mode", sl_bench_mode_name(o->cfg.mode));
+    json_str(j, "target", target);
+}
+
 static void report_json(const bench_opts *o, const sl_bench_result *r)
 {
     const sl_bench_stats *s = &r->stats;
-    char target[SL_HOSTLEN + SL_PORTLEN + 4];
     cli_json j;
-    format_target(o, target, sizeof(target));
-    json_init(&j, stdout);
-    json_object_begin(&j, NULL);
-    json_str(&j, "mode", sl_bench_mode_name(o->cfg.mode));
-    json_str(&j, "target", target);
+    json_head(&j, o);
     json_int(&j, "connections", o->cfg.connections);
     json_uint(&j, "size", o->cfg.msg_size);
     json_double(&j, "rate", o->cfg.rate);
@@ -231,13 +237,8 @@ int bench_report(const bench_opts *o, const sl_bench_result *res)
 
 void bench_report_failure(const bench_opts *o, const sl_err *err)
 {
-    char target[SL_HOSTLEN + SL_PORTLEN + 4];
     cli_json j;
-    format_target(o, target, sizeof(target));
-    json_init(&j, stdout);
-    json_object_begin(&j, NULL);
-    json_str(&j, "mode", sl_bench_mode_name(o->cfg.mode));
-    json_str(&j, "target", target);
+    json_head(&j, o);
     json_str(&j, "error", err->msg);
     json_object_end(&j);
     json_finish(&j);

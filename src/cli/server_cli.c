@@ -53,12 +53,6 @@ void cli_server_finish(cli_server *s)
         cli_usage_error("--port cannot be used with a unix: address");
     if (s->port != NULL && s->ep.port[0] != '\0')
         cli_usage_error("the port is given twice (--port and --bind HOST:PORT)");
-    if (s->cfg.worker_processes) {
-        const sl_model *m = s->cfg.model ? sl_model_find(s->cfg.model) : sl_model_default();
-        if (!m->event_driven)
-            cli_usage_error("--worker-processes: only for the event models (select, poll, "
-                            "epoll); the %s model schedules clients itself", m->name);
-    }
     sl_endpoint_default(&s->ep, NULL, s->port ? s->port : "9190");
 }
 

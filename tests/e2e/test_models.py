@@ -498,7 +498,8 @@ for _m in MODELS:
 
 
 class WorkerProcessesOnly:
-    """--worker-processes: what threads cannot do, and what must not leak."""
+    """--worker-processes: what threads cannot do, and what must not leak.
+    (--count across the processes is the matrix's test_count_exits_after_n_clients.)"""
 
     def test_workers_are_processes_and_hold_past_one_descriptor_limit(self):
         if os.environ.get("SOCKLAB_VALGRIND"):
@@ -526,14 +527,6 @@ class WorkerProcessesOnly:
         srv.kill()
         wait_for(lambda: not any(os.path.exists("/proc/%d" % k) for k in kids),
                  timeout=10 * SLOW, what="worker processes gone after their parent")
-
-    def test_count_is_shared_by_the_processes(self):
-        srv = self.start("--count", "6")
-        for _ in range(6):
-            with connect(srv) as s:
-                s.sendall(b"n")
-                self.assertEqual(recv_exact(s, 1), b"n")
-        self.assertEqual(srv.wait(10 * SLOW), 0)
 
 
 class Model_epoll_processes(ModelMatrix, WorkerProcessesOnly, TestCase):
