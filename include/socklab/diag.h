@@ -62,12 +62,15 @@ const char *sl_tcp_state_name(int state);
 /* Parse a state name (case-insensitive, '-' or '_'); -1 when unknown. */
 int sl_tcp_state_parse(const char *name);
 
-/* Explain, in one or more sentences, why binding proto/port failed with
- * EADDRINUSE: which sockets hold the port (a listener, TIME_WAIT with its
- * time left, another closing state), and whether SO_REUSEADDR would help
- * given that the failed bind used it (reuseaddr) or not. Writes "" when the
- * table cannot be read or shows nothing. */
-void sl_port_explain(int proto, uint16_t port, bool reuseaddr, char *buf, size_t len);
+/* Explain, in one or more sentences, why binding proto to the address
+ * bind (IPv4 or IPv6, with its port) failed with EADDRINUSE: which sockets
+ * hold that port at an address that overlaps bind's (the same address, or
+ * a wildcard on either side) and how (a listener, TIME_WAIT with its time
+ * left, another closing state), and whether SO_REUSEADDR would help given
+ * that the failed bind used it (reuseaddr) or not. Writes "" when the
+ * table cannot be read. */
+void sl_port_explain(int proto, const sl_addr *bind, bool reuseaddr, char *buf,
+                     size_t len);
 
 /* The process that holds a socket open, from /proc/PID/fd (socket:[INODE]).
  * pid 0 when no visible process holds it (TIME_WAIT, orphans, sockets of

@@ -3,22 +3,67 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "socklab/diag.h"
 
 typedef struct holders {
-    uint16_t port;
+    const sl_addr *bind;         /* the address whose bind failed */
     int count[SL_TCP_STATE_MAX];
     uint32_t tw_max_ms;          /* longest TIME_WAIT time left */
     uint32_t closing_max_ms;     /* longest timer of other closing states */
 } holders;
 
-/* Count the sockets bound to the port by state. */
+/* The IPv4 address in a (an IPv4 or v4-mapped IPv6 address) into *v4;
+ * false for other IPv6 addresses. */
+static bool as_v4(const sl_addr *a, struct in_addr *v4)
+{
+    const struct in6_addr *s6 = &a->u.in6.sin6_addr;
+    if (a->u.sa.sa_family == AF_INET) {
+        *v4 = a->u.in4.sin_addr;
+        return true;
+    }
+    if (a->u.sa.sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(s6))
+        return false;
+    memcpy(&v4->s_addr, &s6->s6_addr[12], 4);
+    return true;
+}
+
+/* True for 0.0.0.0 and ::. */
+static bool is_any(const sl_addr *a)
+{
+    if (a->u.sa.sa_family == AF_INET)
+        return a->u.in4.sin_addr.s_addr == htonl(INADDR_ANY);
+    return a->u.sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&a->u.in6.sin6_addr);
+}
+
+/* True when a socket bound to local on the same port stands in the way of
+ * a bind to want: the same address, or a wildcard on either side that
+ * covers the other (:: covers IPv4 too, as sockets are dual-stack unless
+ * IPV6_V6ONLY, which the table does not show). 127.0.0.1:P and
+ * 127.0.0.3:P do not collide. */
+static bool overlaps(const sl_addr *want, const sl_addr *local)
+{
+    struct in_addr a4 = { 0 }, b4 = { 0 };
+    bool a_v4 = as_v4(want, &a4), b_v4 = as_v4(local, &b4);
+    if (is_any(want) && is_any(local))
+        return true;
+    if (is_any(want))
+        return want->u.sa.sa_family == AF_INET6 || b_v4;
+    if (is_any(local))
+        return local->u.sa.sa_family == AF_INET6 || a_v4;
+    if (a_v4 || b_v4)
+        return a_v4 && b_v4 && a4.s_addr == b4.s_addr;
+    return IN6_ARE_ADDR_EQUAL(&want->u.in6.sin6_addr, &local->u.in6.sin6_addr);
+}
+
+/* Count the sockets that stand in the way of the bind, by state. */
 static int count_holder(const sl_sockinfo *info, void *arg)
 {
     holders *h = arg;
-    if (sl_addr_port(&info->local) != h->port)
+    if (sl_addr_port(&info->local) != sl_addr_port(h->bind) ||
+        !overlaps(h->bind, &info->local))
         return 0;
     if (info->state > 0 && info->state < SL_TCP_STATE_MAX)
         h->count[info->state]++;
@@ -54,7 +99,7 @@ static void explain_timewait(const holders *h, bool reuseaddr, char *buf, size_t
         "%d connection%s on port %u %s in TIME_WAIT: the side that closed first "
         "waits 2 MSL (60 s on Linux) before the port is free; free in about %u s. ",
         h->count[SL_TCP_TIME_WAIT], h->count[SL_TCP_TIME_WAIT] == 1 ? "" : "s",
-        (unsigned)h->port, h->count[SL_TCP_TIME_WAIT] == 1 ? "is" : "are", secs);
+        (unsigned)sl_addr_port(h->bind), h->count[SL_TCP_TIME_WAIT] == 1 ? "is" : "are", secs);
     if (reuseaddr)
         add(buf, len, used,
             "This bind set SO_REUSEADDR, so the socket that left them did not: Linux "
@@ -83,33 +128,34 @@ static void explain_others(const holders *h, char *buf, size_t len, size_t *used
         add(buf, len, used, ". ");
 }
 
-void sl_port_explain(int proto, uint16_t port, bool reuseaddr, char *buf, size_t len)
+void sl_port_explain(int proto, const sl_addr *bind, bool reuseaddr, char *buf, size_t len)
 {
     holders h;
     size_t used = 0;
+    unsigned port = sl_addr_port(bind);
 
     memset(&h, 0, sizeof(h));
-    h.port = port;
+    h.bind = bind;
     buf[0] = '\0';
     if (sl_socktable_scan(proto, AF_UNSPEC, count_holder, &h, NULL, NULL) < 0)
         return;
     if (proto == IPPROTO_UDP) {
         if (h.count[SL_TCP_CLOSE] + h.count[SL_TCP_ESTABLISHED] > 0)
             add(buf, len, &used, "A UDP socket is bound to port %u; only one may "
-                "be, unless every one of them sets SO_REUSEPORT.", (unsigned)port);
+                "be, unless every one of them sets SO_REUSEPORT.", port);
         return;
     }
     if (h.count[SL_TCP_LISTEN] > 0)
         add(buf, len, &used, "A listening socket holds port %u: a server is running "
             "there, and SO_REUSEADDR never lets two servers listen on one port. Stop "
-            "it or choose another port. ", (unsigned)port);
+            "it or choose another port. ", port);
     else if (h.count[SL_TCP_TIME_WAIT] > 0)
         explain_timewait(&h, reuseaddr, buf, len, &used);
     explain_others(&h, buf, len, &used);
     if (used == 0)
         add(buf, len, &used, "No socket in the kernel's table holds port %u now: it "
             "may have been freed since, or a socket is bound to it without listening.",
-            (unsigned)port);
+            port);
     while (used > 0 && buf[used - 1] == ' ')
         buf[--used] = '\0';
 }

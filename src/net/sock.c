@@ -122,7 +122,7 @@ static void bind_error(const struct addrinfo *ai, const sl_listen_opts *o,
         return;
     sl_addr_set(&a, ai->ai_addr, ai->ai_addrlen);
     sl_port_explain(ai->ai_socktype == SOCK_DGRAM ? IPPROTO_UDP : IPPROTO_TCP,
-                    sl_addr_port(&a), !o->no_reuseaddr, why, sizeof(why));
+                    &a, !o->no_reuseaddr, why, sizeof(why));
     if (why[0] != '\0') {
         size_t n = strlen(err->msg);
         snprintf(err->msg + n, sizeof(err->msg) - n, ". %s", why);

@@ -218,8 +218,21 @@ def echo_roundtrip(sock, data, chunk=65536):
     return bytes(out)
 
 
+def _other_loopback(hexaddr):
+    """True for a /proc/net/tcp{,6} local address in 127.0.0.0/8 other than
+    127.0.0.1 (plain or v4-mapped): the tests' servers are at 127.0.0.1 or a
+    wildcard, and bench runs leave TIME_WAIT at 127.0.0.2-5 on any port."""
+    if len(hexaddr) == 32:
+        if hexaddr[:24] != "0000000000000000FFFF0000":
+            return False
+        hexaddr = hexaddr[24:]
+    v4 = bytes.fromhex(hexaddr)[::-1]
+    return v4[0] == 127 and v4 != bytes([127, 0, 0, 1])
+
+
 def tcp_states(port):
-    """{state: count} of TCP sockets whose local port is port, from /proc/net."""
+    """{state: count} of TCP sockets whose local port is port at 127.0.0.1
+    or a wildcard (not at other loopback addresses), from /proc/net."""
     names = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1",
              5: "FIN_WAIT2", 6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT",
              9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
@@ -230,8 +243,8 @@ def tcp_states(port):
                 next(f)
                 for line in f:
                     parts = line.split()
-                    lport = int(parts[1].rsplit(":", 1)[1], 16)
-                    if lport == port:
+                    laddr, lport = parts[1].rsplit(":", 1)
+                    if int(lport, 16) == port and not _other_loopback(laddr):
                         st = names.get(int(parts[3], 16), parts[3])
                         out[st] = out.get(st, 0) + 1
         except FileNotFoundError:
