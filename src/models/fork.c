@@ -7,9 +7,12 @@
  * installs nothing behind the caller's back otherwise); a bounded wait
  * while children live is the safety net. Zombies live for microseconds.
  * --max-clients caps the children (the default SL_BLOCKING_MAX_DEFAULT);
- * beyond it, clients wait in the listen queue. On stop, the children see
- * the shared stop pipe and end their clients within the close bound; the
- * parent waits for them, and kills what is left after that bound. */
+ * beyond it, clients wait in the listen queue. A child blocks in recv()
+ * on its client (engine/conn_blocking.c), so on stop the parent sends each
+ * child SIGTERM, again every STOP_RESEND_MS until it has ended (a signal
+ * that lands just before recv() is not lost for long); the children end
+ * their clients within the close bound, and the parent kills what is left
+ * after that bound. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +30,7 @@
 
 #define REAP_SAFETY_MS 1000   /* wait at most this long while children live */
 #define KILL_GRACE_MS 1000    /* beyond the close bound before SIGKILL */
+#define STOP_RESEND_MS 100    /* SIGTERM to the children again after this */
 
 /* The SIGCHLD self-pipe: a signal handler has no argument, so it lives
  * here, and one fork server runs per process at a time. */
@@ -100,6 +104,27 @@ static void reap(forker *f)
         forget(f, pid);
 }
 
+/* The child's SIGTERM: stop serving (the server is the child's copy). */
+static sl_server *child_srv;
+
+static void on_child_term(int sig)
+{
+    (void)sig;
+    sl_server_stop(child_srv);
+}
+
+/* In the child, SIGTERM stops the server and interrupts a blocked recv()
+ * or send() (no SA_RESTART). */
+static void child_signals(sl_server *srv)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_child_term;
+    sigemptyset(&sa.sa_mask);
+    child_srv = srv;
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* In the child: serve the one client and exit. The listeners are closed
  * (the port must not outlive the parent in children), the caller's SIGCHLD
  * action is back, and the child's stop only concerns itself: its copy of
@@ -114,6 +139,7 @@ static void child_main(forker *f, int fd, const sl_addr *peer)
         sl_close(srv->listen_fd[i]);
     sl_close(srv->stop_pipe[1]);
     srv->stop_pipe[1] = -1;
+    child_signals(srv);
     sl__conn_serve_blocking(srv, fd, peer);
     _exit(0);    /* not exit(): the parent's stdio buffers and atexit are its own */
 }
@@ -147,14 +173,30 @@ static void spawn(forker *f, int lfd)
     f->pids[f->npids++] = pid;
 }
 
-/* After a stop: wait for the children within the close bound, then kill
- * and collect what is left (zero zombies either way). */
+/* Ask every live child to stop. Only unreaped children are in pids, so
+ * no pid here has been reused. */
+static void term_children(const forker *f)
+{
+    for (int i = 0; i < f->npids; i++)
+        kill(f->pids[i], SIGTERM);
+}
+
+/* After a stop: ask the children to stop until they have, within the
+ * close bound, then kill and collect what is left (zero zombies either
+ * way). */
 static void wait_children(forker *f)
 {
     long long deadline = sl_now_ms() + f->srv->cfg.close_timeout_ms + KILL_GRACE_MS;
+    long long resend = 0;
     struct pollfd p = { .fd = chld_pipe[0], .events = POLLIN, .revents = 0 };
-    for (reap(f); f->npids > 0 && sl_now_ms() < deadline; reap(f))
-        poll(&p, 1, (int)(deadline - sl_now_ms()) > 100 ? 100 : 10);
+    for (reap(f); f->npids > 0 && sl_now_ms() < deadline; reap(f)) {
+        long long now = sl_now_ms(), left = deadline - now;
+        if (now >= resend) {
+            term_children(f);
+            resend = now + STOP_RESEND_MS;
+        }
+        poll(&p, 1, (int)(left < resend - now ? left : resend - now));
+    }
     for (int i = 0; i < f->npids; i++)
         kill(f->pids[i], SIGKILL);
     while (f->npids > 0) {

@@ -450,6 +450,28 @@ class ForkOnly:
         srv.wait_line(rb"client 3 \S+ left")
         self.assertEqual(srv.count_lines(rb"client 1 \S+ connected"), 1)
 
+    def test_stop_reaches_children_blocked_in_recv(self):
+        # A child waits in a blocking recv(); the parent's SIGTERM to it
+        # (sent again until it ends) must end the client gracefully long
+        # before the parent's SIGKILL after the close bound (5 s + 1 s).
+        srv = self.server("echo-server", "-p", "0", "-b", "127.0.0.1", "-q", "-m", "fork",
+                          "--close-timeout", "5")
+        socks = [connect(srv) for _ in range(20)]
+        self.addCleanup(self.close_all, socks)
+        for s in socks:
+            s.sendall(b"b")
+            self.assertEqual(recv_exact(s, 1), b"b")
+        wait_for(lambda: len(children(srv.pid)) == 20 or None, 10, "20 children")
+        t0 = time.monotonic()
+        os.kill(srv.pid, signal.SIGTERM)
+        for s in socks:
+            s.settimeout(10 * SLOW)
+            self.assertEqual(s.recv(1), b"", "a FIN, not a reset")
+        self.assertLess(time.monotonic() - t0, 4 * SLOW, "before the close bound")
+        self.close_all(socks)
+        self.assertEqual(srv.wait(10 * SLOW), 0, srv.stderr_text())
+        self.assertEqual(children(srv.pid), [])
+
     def close_all(self, socks):
         for s in socks:
             s.close()
