@@ -1,12 +1,13 @@
 /* services/file_send.c: the file service, the sending side of the file
  * transfer (docs/protocol.md), written once for every model. It waits for
- * the receiver's request, sends the header, then the file in chunks with
- * sendfile (each chunk is read once more, from the page cache, to hash
- * it), then the checksum trailer, half-closes, and reads the receiver's
- * reply; the transfer succeeded only when the reply is "Thank you".
+ * the receiver's request, sends the header, then the file with sendfile
+ * while file_hasher.c reads it once more from the page cache to hash it
+ * (beside the sending, in a thread of its own for a large file), then the
+ * checksum trailer, half-closes, and reads the receiver's reply; the
+ * transfer succeeded only when the reply is "Thank you".
  *
- * A file sent whole before and unchanged since goes out with one sendfile
- * and the checksum kept from then (file_cache.c).
+ * A file sent whole before and unchanged since is not hashed again: the
+ * checksum kept from then goes out (file_cache.c).
  *
  * It moves to its next step only once everything it queued has been
  * written (bytes out reached what was queued): at once under a blocking
@@ -16,15 +17,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "services/file_internal.h"
 #include "socklab/sock.h"
 #include "net/err_internal.h"
-
-#define CHUNK (256 * 1024)   /* read for the hash, then sent from the page cache */
 
 enum phase { PH_REQUEST, PH_SENDING, PH_REPLY, PH_DONE };
 
@@ -35,10 +33,9 @@ typedef struct file_state {
     struct stat st;               /* its status when opened */
     uint64_t off;                 /* bytes of it queued so far */
     uint64_t queued;              /* bytes out once everything queued is written */
-    sl_file_hash *hash;           /* hashing as it goes (NULL: raw, or cached) */
+    sl__file_hasher *hasher;      /* hashing beside the sending (NULL: raw, or cached) */
     bool cached;                  /* the checksum is known from an earlier transfer */
     uint8_t digest[SL_FILE_HASH_LEN];
-    uint8_t *chunk;
     uint8_t req[SL_FILE_REQUEST_FIXED + SL_FILE_NAME_MAX];
     size_t req_len;
     char reply[SL_FILE_REPLY_MAX + 1];
@@ -46,16 +43,14 @@ typedef struct file_state {
     char name[SL_FILE_NAME_MAX + 1];
 } file_state;
 
-/* Release the file, the hash and the chunk buffer. */
+/* Release the hasher, then the file it reads. */
 static void drop_file(file_state *s)
 {
+    sl__file_hasher_cancel(s->hasher);
+    s->hasher = NULL;
     if (s->fd >= 0)
         sl_close(s->fd);
     s->fd = -1;
-    sl_file_hash_free(s->hash);
-    s->hash = NULL;
-    free(s->chunk);
-    s->chunk = NULL;
 }
 
 /* Queue len bytes and count them. */
@@ -67,35 +62,10 @@ static int queue(sl_conn *c, file_state *s, const void *data, size_t len, sl_err
     return 0;
 }
 
-/* Read n bytes at the current offset into the chunk buffer and hash them. */
-static int read_and_hash(file_state *s, size_t n, sl_err *err)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(s->fd, s->chunk + got, n - got, (off_t)(s->off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return sl__err_sys(err, "read %s", s->name);
-        if (r == 0)
-            return sl__err(err, SL_ESYS, EIO, "%s shrank while being sent (to %llu bytes)",
-                           s->name, (unsigned long long)(s->off + got));
-        got += (size_t)r;
-    }
-    sl_file_hash_update(s->hash, s->chunk, n);
-    return 0;
-}
-
-/* Queue the next range with sendfile: the rest of the file at once, or,
- * while hashing, one chunk (read once more, from the page cache, to hash). */
-static int send_chunk(sl_conn *c, file_state *s, sl_err *err)
+/* Queue the rest of the file with sendfile. */
+static int send_rest(sl_conn *c, file_state *s, sl_err *err)
 {
     uint64_t n = (uint64_t)s->st.st_size - s->off;
-    if (s->hash != NULL) {
-        n = n < CHUNK ? n : CHUNK;
-        if (read_and_hash(s, (size_t)n, err) < 0)
-            return -1;
-    }
     s->queued += n;
     s->off += n;
     return sl_conn_send_file(c, s->fd, (off_t)(s->off - n), n, err);
@@ -118,7 +88,11 @@ static int end_file(sl_conn *c, file_state *s, sl_err *err)
         if (s->cached) {
             memcpy(t.hash, s->digest, SL_FILE_HASH_LEN);
         } else {
-            sl_file_hash_final(s->hash, t.hash);
+            sl_err why;
+            int rc = sl__file_hasher_end(s->hasher, t.hash, &why);
+            s->hasher = NULL;
+            if (rc < 0)
+                return sl__err(err, why.kind, why.code, "%s: %.400s", s->name, why.msg);
             sl__file_cache_put(&s->st, t.hash);   /* sent whole, unchanged */
         }
         sl_file_hash_hex(t.hash, hex);
@@ -139,7 +113,7 @@ static int end_file(sl_conn *c, file_state *s, sl_err *err)
 static int pump(sl_conn *c, file_state *s, sl_err *err)
 {
     while (s->phase == PH_SENDING && sl_conn_bytes_out(c) >= s->queued) {
-        int rc = s->off < (uint64_t)s->st.st_size ? send_chunk(c, s, err)
+        int rc = s->off < (uint64_t)s->st.st_size ? send_rest(c, s, err)
                                                   : end_file(c, s, err);
         if (rc < 0)
             return -1;
@@ -160,9 +134,9 @@ static int start(sl_conn *c, file_state *s, const char *name, sl_err *err)
     snprintf(s->name, sizeof(s->name), "%s", base);
     if (!s->cfg->raw) {
         s->cached = sl__file_cache_get(&s->st, s->digest);
-        if (!s->cached && ((s->hash = sl_file_hash_new(err)) == NULL ||
-                           (s->chunk = malloc(CHUNK)) == NULL))
-            return s->hash ? sl__err_sys(err, "malloc") : -1;
+        if (!s->cached &&
+            (s->hasher = sl__file_hasher_start(s->fd, (uint64_t)s->st.st_size, err)) == NULL)
+            return -1;
         n = sl_file_header_encode(base, strlen(base), (uint64_t)s->st.st_size,
                                   SL_FILE_HASH_XXH3_128, hdr, sizeof(hdr), err);
         if (n < 0 || queue(c, s, hdr, (size_t)n, err) < 0)

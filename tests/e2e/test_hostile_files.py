@@ -122,6 +122,53 @@ class ThroughRelay(Files):
         self.assert_detected(*self.fetch(r.port, "-t", "0.5"), r"nothing from the sender|timed out")
 
 
+class ChangedWhileSent(Files):
+    """The served file changes while the server sends it (slowed by a relay,
+    and large enough to be hashed by its own thread): the receiver keeps
+    nothing, and the server says why and goes on serving."""
+    BIG = 32 << 20
+
+    def setUp(self):
+        super().setUp()
+        self.data = os.urandom(self.BIG)
+        with open(self.path, "wb") as f:
+            f.write(self.data)
+
+    def start_slow(self):
+        fs = self.server("file-server", "-p", "0", "-b", "127.0.0.1", self.path)
+        r = self.relay(fs.port, "--rate", "16M", "--dir", "down")
+        p = subprocess.Popen([SOCKLAB, "file-client", "-q", "-o", self.dst + "/", "127.0.0.1",
+                              str(r.port)], stderr=subprocess.PIPE)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        fs.wait_line(rb"sending data\.bin")
+        return fs, r, p
+
+    def finish(self, p):
+        _, err = p.communicate(timeout=60 * SLOW)
+        return p.returncode, err.decode(errors="replace")
+
+    def assert_serves_again(self, fs):
+        with open(self.path, "rb") as f:
+            self.data = f.read()
+        self.assert_verified(*self.fetch(fs.port))
+
+    def test_rewritten_in_place(self):
+        fs, _, p = self.start_slow()
+        with open(self.path, "r+b") as f:      # same size, new mtime
+            f.seek(self.BIG - 100)
+            f.write(b"changed")
+        self.assert_detected(*self.finish(p), r"checksum|before the checksum|short|closed")
+        fs.wait_line(rb"changed while being sent")
+        self.assert_serves_again(fs)
+
+    def test_truncated(self):
+        fs, _, p = self.start_slow()
+        os.truncate(self.path, 1 << 20)
+        self.assert_detected(*self.finish(p), r"short|closed|reset")
+        fs.wait_line(rb"ended \d+ bytes early|shrank|changed while being sent")
+        self.assert_serves_again(fs)
+
+
 CLONE_NEWNET = 0x40000000
 
 
