@@ -3,9 +3,12 @@
  * page cache that sendfile reads) and hashed by a thread of its own while
  * the connection's thread sends it, so on a machine with a second core
  * the hash costs CPU there instead of time on the transfer; a small file
- * is hashed at once, before it is sent. The thread blocks every signal,
- * so a signal meant for the server (a fork child's SIGTERM) reaches the
- * thread that serves. */
+ * is hashed at once, before it is sent. When the sending is done first
+ * (the thread got little CPU), the connection's thread stops the helper at
+ * its next chunk and hashes the rest itself: it never waits longer than
+ * hashing in place would have taken. The thread blocks every signal, so a
+ * signal meant for the server (a fork child's SIGTERM) reaches the thread
+ * that serves. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,31 +27,33 @@ struct sl__file_hasher {
     uint64_t size;
     sl_file_hash *hash;
     uint8_t *buf;
+    uint64_t off;           /* bytes hashed so far */
     bool threaded;
     pthread_t tid;
-    atomic_bool cancel;
+    atomic_bool stop;       /* the thread leaves at its next chunk */
     int rc;                 /* the thread's result: 0, or -1 with err */
     sl_err err;
 };
 
-/* Read and hash the file's size bytes; 0, or -1 with h->err filled. */
-static int hash_file(sl__file_hasher *h)
+/* Read and hash the file from h->off to its size; in the thread, stop
+ * early (0) when asked. 0, or -1 with h->err filled. */
+static int hash_file(sl__file_hasher *h, bool in_thread)
 {
-    uint64_t off = 0;
-    while (off < h->size) {
-        size_t want = h->size - off < CHUNK ? (size_t)(h->size - off) : CHUNK;
-        ssize_t n = pread(h->fd, h->buf, want, (off_t)off);
+    while (h->off < h->size) {
+        size_t want = h->size - h->off < CHUNK ? (size_t)(h->size - h->off) : CHUNK;
+        ssize_t n;
+        if (in_thread && atomic_load(&h->stop))
+            return 0;
+        n = pread(h->fd, h->buf, want, (off_t)h->off);
         if (n < 0 && errno == EINTR)
             continue;
-        if (atomic_load(&h->cancel))
-            return sl__err(&h->err, SL_ESYS, ECANCELED, "hashing cancelled");
         if (n < 0)
             return sl__err_sys(&h->err, "read for the checksum");
         if (n == 0)
             return sl__err(&h->err, SL_ESYS, EIO, "the file shrank while being sent "
-                           "(to %llu bytes)", (unsigned long long)off);
+                           "(to %llu bytes)", (unsigned long long)h->off);
         sl_file_hash_update(h->hash, h->buf, (size_t)n);
-        off += (uint64_t)n;
+        h->off += (uint64_t)n;
     }
     return 0;
 }
@@ -56,7 +61,7 @@ static int hash_file(sl__file_hasher *h)
 static void *hash_thread(void *arg)
 {
     sl__file_hasher *h = arg;
-    h->rc = hash_file(h);
+    h->rc = hash_file(h, true);
     return NULL;
 }
 
@@ -103,15 +108,19 @@ sl__file_hasher *sl__file_hasher_start(int fd, uint64_t size, sl_err *err)
     }
     if (size >= THREAD_MIN && spawn(h, err) == 0)
         return h;
-    h->rc = hash_file(h);   /* small, or no thread could be had */
+    h->rc = hash_file(h, false);   /* small, or no thread could be had */
     return h;
 }
 
 int sl__file_hasher_end(sl__file_hasher *h, uint8_t out[SL_FILE_HASH_LEN], sl_err *err)
 {
     int rc;
-    if (h->threaded)
+    if (h->threaded) {
+        atomic_store(&h->stop, true);
         pthread_join(h->tid, NULL);
+        if (h->rc == 0)
+            h->rc = hash_file(h, false);   /* what the thread left */
+    }
     rc = h->rc;
     if (rc == 0)
         sl_file_hash_final(h->hash, out);
@@ -125,7 +134,7 @@ void sl__file_hasher_cancel(sl__file_hasher *h)
 {
     if (h == NULL)
         return;
-    atomic_store(&h->cancel, true);
+    atomic_store(&h->stop, true);
     if (h->threaded)
         pthread_join(h->tid, NULL);
     release(h);
