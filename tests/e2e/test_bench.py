@@ -368,6 +368,10 @@ class Bench(TestCase):
             self.assertEqual(run_["errors"], 0, run_)
             self.assertGreater(run_["ops_per_s"], 0, run_)
         self.assertTrue(any(f.endswith(".svg") for f in os.listdir(out)))
+        if "skipped" not in res["file"]:     # first transfer, then the same file again
+            for key in ("socklab", "socklab_again"):
+                self.assertEqual(len(res["file"][key]), 1, res["file"])
+                self.assertGreater(res["file"][key][0].get("mb_per_s", 0), 0, res["file"])
 
 
 class BenchJsonOnFailure(TestCase):
