@@ -217,6 +217,13 @@ void sl_conn_log(sl_conn *c, const char *fmt, ...)
     sl__server_say(c->srv, SL_EV_INFO, c, "%s", msg);
 }
 
+void sl__conn_fin(sl_conn *c)
+{
+    if (!c->shut_done && !c->in_eof)
+        shutdown(c->fd, SHUT_WR);
+    c->shut_done = true;
+}
+
 int sl__conn_peer_done(sl_conn *c, sl_err *err)
 {
     const sl_service *svc = c->srv->cfg.service;

@@ -183,13 +183,11 @@ static int read_once(sl_conn *c, uint8_t *buf, size_t cap, bool *wait_first, sl_
             return rc == WAIT_STOP ? 0 : wait_error(c, rc, "recv", err);
     }
     n = recv(c->fd, buf, cap, 0);
-    *wait_first = n >= 0 && (size_t)n < cap;
+    *wait_first = n < 0 ? errno == EAGAIN : (size_t)n < cap;
+    if (n < 0 && errno == EAGAIN && !blocks(c->srv))
+        return 1;    /* the next read waits first, watching the stop pipe too */
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        int e = errno, rc;
-        *wait_first = e == EAGAIN && !blocks(c->srv);
-        if (*wait_first)
-            return 1;    /* the next read waits first, watching the stop pipe too */
-        rc = blocked(c, POLLIN, e, err);
+        int rc = blocked(c, POLLIN, errno, err);
         if (rc == WAIT_STOP)
             return 0;
         return rc == WAIT_READY ? 1 : wait_error(c, rc, "recv", err);
@@ -225,10 +223,8 @@ static int serve_loop(sl_conn *c, sl_err *err)
         int rc;
         if (stop_seen(c, wait_first, &reads))
             return 0;
-        if (c->want_shut && !c->shut_done) {
-            shutdown(c->fd, SHUT_WR);
-            c->shut_done = true;
-        }
+        if (c->want_shut)
+            sl__conn_fin(c);
         rc = read_once(c, buf, sizeof(buf), &wait_first, err);
         if (rc <= 0)
             return rc;
@@ -242,9 +238,7 @@ static void close_gracefully(sl_conn *c)
 {
     uint8_t buf[4096];
     long long deadline = sl_now_ms() + c->srv->cfg.close_timeout_ms;
-    if (!c->shut_done)
-        shutdown(c->fd, SHUT_WR);
-    c->shut_done = true;
+    sl__conn_fin(c);
     while (!c->in_eof) {
         long long left = deadline - sl_now_ms();
         ssize_t n;

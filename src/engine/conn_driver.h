@@ -27,6 +27,11 @@ void sl__conn_ext_drop(sl_conn *c);
 /* Report that c was accepted (SL_EV_OPEN). */
 void sl__conn_emit_open(const sl_conn *c);
 
+/* Every driver: send c's FIN, once. After the peer's EOF nothing is left
+ * unread, so the close() that follows sends the same FIN: no shutdown()
+ * then (one system call less per client). */
+void sl__conn_fin(sl_conn *c);
+
 /* Every driver: the peer's FIN was read. Tell the service; when it asks
  * for neither a half-close nor an end, end the connection. */
 int sl__conn_peer_done(sl_conn *c, sl_err *err);

@@ -112,16 +112,6 @@ static void close_now(sl__worker *w, sl_conn *c, const sl_err *why)
     w->accept_retry = 0;    /* a paused listener may take a client again */
 }
 
-/* Send c's FIN, once. After the peer's EOF nothing is left unread, so the
- * close() that follows sends the same FIN: no shutdown() then (one system
- * call less per client). */
-static void send_fin(sl_conn *c)
-{
-    if (!c->shut_done && !c->in_eof)
-        shutdown(c->fd, SHUT_WR);
-    c->shut_done = true;
-}
-
 /* The service is done: FIN (what is queued is dropped), then discard
  * input until the peer's EOF or the close deadline. */
 static void linger(sl__worker *w, sl_conn *c, const sl_err *why)
@@ -131,7 +121,7 @@ static void linger(sl__worker *w, sl_conn *c, const sl_err *why)
         sl__event_unadmit(w->srv);
     }
     c->closing = true;
-    send_fin(c);
+    sl__conn_fin(c);
     if (c->in_eof) {
         close_now(w, c, NULL);
         return;
@@ -231,7 +221,7 @@ static int step(sl__worker *w, sl_conn *c, sl_err *err)
     }
     c->sent = false;
     if (c->want_shut)
-        send_fin(c);
+        sl__conn_fin(c);
     if (c->shut_done && c->in_eof)
         close_now(w, c, NULL);
     else if (c->shut_done && c->finishing)

@@ -313,3 +313,16 @@ void sl__addr_raw(sl_addr *a, int family, const void *raw, uint16_t port_be)
         a->len = sizeof(a->u.in6);
     }
 }
+
+bool sl__addr_v4(const sl_addr *a, struct in_addr *v4)
+{
+    const struct in6_addr *s6 = &a->u.in6.sin6_addr;
+    if (a->u.sa.sa_family == AF_INET) {
+        *v4 = a->u.in4.sin_addr;
+        return true;
+    }
+    if (a->u.sa.sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(s6))
+        return false;
+    memcpy(&v4->s_addr, &s6->s6_addr[12], 4);
+    return true;
+}

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include "socklab/diag.h"
+#include "net/addr_internal.h"
 
 typedef struct holders {
     const sl_addr *bind;         /* the address whose bind failed */
@@ -14,21 +15,6 @@ typedef struct holders {
     uint32_t tw_max_ms;          /* longest TIME_WAIT time left */
     uint32_t closing_max_ms;     /* longest timer of other closing states */
 } holders;
-
-/* The IPv4 address in a (an IPv4 or v4-mapped IPv6 address) into *v4;
- * false for other IPv6 addresses. */
-static bool as_v4(const sl_addr *a, struct in_addr *v4)
-{
-    const struct in6_addr *s6 = &a->u.in6.sin6_addr;
-    if (a->u.sa.sa_family == AF_INET) {
-        *v4 = a->u.in4.sin_addr;
-        return true;
-    }
-    if (a->u.sa.sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(s6))
-        return false;
-    memcpy(&v4->s_addr, &s6->s6_addr[12], 4);
-    return true;
-}
 
 /* True for 0.0.0.0 and ::. */
 static bool is_any(const sl_addr *a)
@@ -46,7 +32,7 @@ static bool is_any(const sl_addr *a)
 static bool overlaps(const sl_addr *want, const sl_addr *local)
 {
     struct in_addr a4 = { 0 }, b4 = { 0 };
-    bool a_v4 = as_v4(want, &a4), b_v4 = as_v4(local, &b4);
+    bool a_v4 = sl__addr_v4(want, &a4), b_v4 = sl__addr_v4(local, &b4);
     if (is_any(want) && is_any(local))
         return true;
     if (is_any(want))

@@ -4,9 +4,9 @@
  * the reasons are in docs/udp.md. */
 #include <arpa/inet.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "socklab/dgram.h"
+#include "net/addr_internal.h"
 
 typedef struct reflector {
     uint16_t port;
@@ -65,6 +65,7 @@ static const char *bad_v4(uint32_t a)
 const char *sl_dgram_refusal(const sl_addr *src)
 {
     const struct in6_addr *a6;
+    struct in_addr v4;
     if (src->u.sa.sa_family == AF_INET) {
         if (src->u.in4.sin_port == 0)
             return "source port 0: no reply can be addressed to it";
@@ -76,14 +77,9 @@ const char *sl_dgram_refusal(const sl_addr *src)
     }
     if (sl_dgram_reflector_name(sl_addr_port(src)) != NULL)
         return "source port is a well-known reflector service (a loop or an amplifier)";
-    if (src->u.sa.sa_family == AF_INET)
-        return bad_v4(ntohl(src->u.in4.sin_addr.s_addr));
+    if (sl__addr_v4(src, &v4))
+        return bad_v4(ntohl(v4.s_addr));
     a6 = &src->u.in6.sin6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(a6)) {
-        uint32_t v4;
-        memcpy(&v4, &a6->s6_addr[12], 4);
-        return bad_v4(ntohl(v4));
-    }
     if (IN6_IS_ADDR_UNSPECIFIED(a6))
         return "source address :: (unspecified) cannot send";
     if (IN6_IS_ADDR_MULTICAST(a6))
